@@ -1,0 +1,2 @@
+/* Configuration loader: being written (lead). */
+#include "ys_config.h"

@@ -1,0 +1,2 @@
+/* Alert event helpers: being written (lead). */
+#include "ys_event.h"
