@@ -19,9 +19,9 @@
 
 #include <jansson.h>
 
-#define YS_EVENT_SCHEMA	       "yunshao.alert/1"
-#define YS_UUID_STR_LEN	       37 /* 36 chars + NUL */
-#define YS_EVE_TS_LEN	       40
+#define YS_EVENT_SCHEMA		"yunshao.alert/1"
+#define YS_UUID_STR_LEN		37 /* 36 chars + NUL */
+#define YS_EVE_TS_LEN		40
 #define YS_COMMUNITY_ID_STR_LEN 32 /* "1:" + 28 base64 chars + NUL, rounded */
 
 /* A fresh UUIDv7 (RFC 9562): 48-bit ms timestamp, random rest; time-ordered. */
