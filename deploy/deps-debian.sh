@@ -17,7 +17,7 @@ PKGS=(
 	libcmocka-dev python3 python3-pytest python3-scapy python3-jsonschema python3-yaml
 	python3-psycopg2 valgrind
 	# Kafka broker (jars from Maven Central)
-	default-jre-headless maven
+	default-jre-headless default-jdk-headless maven
 	# console tests, reports
 	chromium chromium-driver nodejs npm
 )
