@@ -53,34 +53,34 @@ enum ys_app_proto ys_app_proto_parse(const char *name);
 
 /* Inspection buffers. Keep ys_buf_name() in step (Suricata sticky-buffer names). */
 enum ys_buf_id {
-	YS_BUF_PACKET = 0,	 /* L4 payload of this packet */
-	YS_BUF_STREAM,		 /* reassembled stream bytes in this direction */
-	YS_BUF_HTTP_URI,	 /* http.uri: normalised */
-	YS_BUF_HTTP_URI_RAW,	 /* http.uri.raw */
-	YS_BUF_HTTP_METHOD,	 /* http.method */
-	YS_BUF_HTTP_PROTOCOL,	 /* http.protocol */
-	YS_BUF_HTTP_REQUEST_LINE, /* http.request_line */
-	YS_BUF_HTTP_HOST,	 /* http.host: normalised (lower case, no port) */
-	YS_BUF_HTTP_HOST_RAW,	 /* http.host.raw */
-	YS_BUF_HTTP_HEADER,	 /* http.header: normalised "Name: value\r\n" lines, no cookie */
-	YS_BUF_HTTP_HEADER_RAW,	 /* http.header.raw */
-	YS_BUF_HTTP_HEADER_NAMES, /* http.header_names */
-	YS_BUF_HTTP_USER_AGENT,	 /* http.user_agent */
-	YS_BUF_HTTP_COOKIE,	 /* http.cookie */
-	YS_BUF_HTTP_REFERER,	 /* http.referer */
-	YS_BUF_HTTP_CONTENT_TYPE, /* http.content_type */
-	YS_BUF_HTTP_CONTENT_LEN, /* http.content_len */
-	YS_BUF_HTTP_ACCEPT,	 /* http.accept */
-	YS_BUF_HTTP_ACCEPT_LANG,  /* http.accept_lang */
-	YS_BUF_HTTP_ACCEPT_ENC,	 /* http.accept_enc */
-	YS_BUF_HTTP_CONNECTION,	 /* http.connection */
-	YS_BUF_HTTP_START,	 /* http.start: request/response line + headers */
-	YS_BUF_HTTP_REQUEST_BODY, /* http.request_body / http_client_body */
-	YS_BUF_HTTP_STAT_CODE,	 /* http.stat_code */
-	YS_BUF_HTTP_STAT_MSG,	 /* http.stat_msg */
+	YS_BUF_PACKET = 0,	   /* L4 payload of this packet */
+	YS_BUF_STREAM,		   /* reassembled stream bytes in this direction */
+	YS_BUF_HTTP_URI,	   /* http.uri: normalised */
+	YS_BUF_HTTP_URI_RAW,	   /* http.uri.raw */
+	YS_BUF_HTTP_METHOD,	   /* http.method */
+	YS_BUF_HTTP_PROTOCOL,	   /* http.protocol */
+	YS_BUF_HTTP_REQUEST_LINE,  /* http.request_line */
+	YS_BUF_HTTP_HOST,	   /* http.host: normalised (lower case, no port) */
+	YS_BUF_HTTP_HOST_RAW,	   /* http.host.raw */
+	YS_BUF_HTTP_HEADER,	   /* http.header: normalised "Name: value\r\n" lines, no cookie */
+	YS_BUF_HTTP_HEADER_RAW,	   /* http.header.raw */
+	YS_BUF_HTTP_HEADER_NAMES,  /* http.header_names */
+	YS_BUF_HTTP_USER_AGENT,	   /* http.user_agent */
+	YS_BUF_HTTP_COOKIE,	   /* http.cookie */
+	YS_BUF_HTTP_REFERER,	   /* http.referer */
+	YS_BUF_HTTP_CONTENT_TYPE,  /* http.content_type */
+	YS_BUF_HTTP_CONTENT_LEN,   /* http.content_len */
+	YS_BUF_HTTP_ACCEPT,	   /* http.accept */
+	YS_BUF_HTTP_ACCEPT_LANG,   /* http.accept_lang */
+	YS_BUF_HTTP_ACCEPT_ENC,	   /* http.accept_enc */
+	YS_BUF_HTTP_CONNECTION,	   /* http.connection */
+	YS_BUF_HTTP_START,	   /* http.start: request/response line + headers */
+	YS_BUF_HTTP_REQUEST_BODY,  /* http.request_body / http_client_body */
+	YS_BUF_HTTP_STAT_CODE,	   /* http.stat_code */
+	YS_BUF_HTTP_STAT_MSG,	   /* http.stat_msg */
 	YS_BUF_HTTP_RESPONSE_LINE, /* http.response_line */
-	YS_BUF_HTTP_SERVER,	 /* http.server */
-	YS_BUF_HTTP_LOCATION,	 /* http.location */
+	YS_BUF_HTTP_SERVER,	   /* http.server */
+	YS_BUF_HTTP_LOCATION,	   /* http.location */
 	YS_BUF_FILE_DATA,	 /* file.data: dechunked, decompressed response (or request) body */
 	YS_BUF_DNS_QUERY,	 /* dns.query: one query name, dotted */
 	YS_BUF_TLS_SNI,		 /* tls.sni */
@@ -88,14 +88,14 @@ enum ys_buf_id {
 	YS_BUF_TLS_CERT_ISSUER,	 /* tls.cert_issuer */
 	YS_BUF_TLS_CERT_SERIAL,	 /* tls.cert_serial */
 	YS_BUF_TLS_CERT_FINGERPRINT, /* tls.cert_fingerprint */
-	YS_BUF_TLS_VERSION,	 /* tls.version as text, e.g. "1.2" (for tls.version keyword) */
-	YS_BUF_JA3_HASH,	 /* ja3.hash */
-	YS_BUF_JA3_STRING,	 /* ja3.string */
-	YS_BUF_JA3S_HASH,	 /* ja3s.hash */
-	YS_BUF_JA3S_STRING,	 /* ja3s.string */
-	YS_BUF_JA4_HASH,	 /* ja4.hash */
-	YS_BUF_SSH_PROTO,	 /* ssh.proto */
-	YS_BUF_SSH_SOFTWARE,	 /* ssh.software */
+	YS_BUF_TLS_VERSION,	     /* tls.version as text, e.g. "1.2" (for tls.version keyword) */
+	YS_BUF_JA3_HASH,	     /* ja3.hash */
+	YS_BUF_JA3_STRING,	     /* ja3.string */
+	YS_BUF_JA3S_HASH,	     /* ja3s.hash */
+	YS_BUF_JA3S_STRING,	     /* ja3s.string */
+	YS_BUF_JA4_HASH,	     /* ja4.hash */
+	YS_BUF_SSH_PROTO,	     /* ssh.proto */
+	YS_BUF_SSH_SOFTWARE,	     /* ssh.software */
 	YS_BUF_COUNT
 };
 
@@ -104,9 +104,13 @@ const char *ys_buf_name(enum ys_buf_id id);
 struct ys_buf {
 	const uint8_t *data;
 	uint32_t len;
-	uint16_t id;	 /* enum ys_buf_id */
-	uint16_t flags;	 /* YS_BUF_F_* */
-	uint64_t tx_id;	 /* transaction the buffer belongs to (app-layer buffers) */
+	uint16_t id;	/* enum ys_buf_id */
+	uint16_t flags; /* YS_BUF_F_* */
+	uint64_t tx_id; /* transaction the buffer belongs to (app-layer buffers) */
+	/* YS_BUF_STREAM only: leading bytes already inspected with an earlier packet
+	 * (context for patterns split across segments); a match that ends within
+	 * them was reported before. 0 for every other buffer. See stream.h. */
+	uint32_t prefix_len;
 };
 
 #define YS_BUF_F_TO_SERVER (1u << 0)
@@ -142,6 +146,7 @@ static inline int ys_inspect_add(struct ys_inspect *in, enum ys_buf_id id, const
 	in->bufs[in->nbufs].id = (uint16_t)id;
 	in->bufs[in->nbufs].flags = flags;
 	in->bufs[in->nbufs].tx_id = tx_id;
+	in->bufs[in->nbufs].prefix_len = 0;
 	in->nbufs++;
 	return 0;
 }
