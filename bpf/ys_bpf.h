@@ -1,0 +1,100 @@
+/*
+ * User-space side of the sensor's XDP program (bpf/sensor.bpf.c): load it
+ * through its bpftool skeleton, attach it to an interface (native XDP, falling
+ * back to generic/skb mode where the driver has none), fill the tenant maps,
+ * manage the flow bypass map, register AF_XDP sockets in the XSKMAP and read
+ * the per-tenant counters for logs and /metrics.
+ *
+ * Lifecycle: ys_bpf_new() = open -> set rodata -> load -> attach (when an
+ * interface is given); then fill maps; ys_bpf_free() detaches and destroys,
+ * in one cleanup path.
+ *
+ * Threading: map updates and reads are system calls on kernel objects and
+ * are safe from any thread (a worker adding a bypass while the metrics thread
+ * reads counters). Loading tenants (ys_bpf_load_tenants) should come from one
+ * thread at a time (start-up or reload). The handle itself is immutable after
+ * ys_bpf_new() and owned by whoever created it (main); workers borrow it.
+ */
+#ifndef YS_BPF_H
+#define YS_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sensor_bpf.h"
+
+struct ys_bpf;
+struct ys_tenant_map;
+struct ys_flow;
+
+struct ys_bpf_params {
+	const char *ifname;    /* attach here; NULL = load only (BPF_PROG_TEST_RUN, benches) */
+	const char *xdp_mode;  /* "auto" (default) | "native" | "generic" */
+	bool skip_pass;	       /* frames not inspected: false = XDP_DROP (mirror port),
+			       * true = XDP_PASS (host NIC whose traffic must flow) */
+	uint16_t vxlan_port;   /* 0 = 4789 */
+	uint16_t geneve_port;  /* 0 = 6081 */
+	uint32_t bypass_flows; /* LRU bypass map size; 0 = YS_BPF_FLOWS_DEFAULT */
+};
+
+/* Open, load and (when p->ifname) attach. NULL + errno on failure with a
+ * one-line reason in ERR ("attach to veth0: Operation not permitted"). */
+struct ys_bpf *ys_bpf_new(const struct ys_bpf_params *p, char *err, size_t errlen);
+/* Detach (only our own program) and free. NULL is safe. */
+void ys_bpf_free(struct ys_bpf *b);
+
+/* "native", "generic" or "none" (not attached). */
+const char *ys_bpf_mode(const struct ys_bpf *b);
+int ys_bpf_ifindex(const struct ys_bpf *b);
+int ys_bpf_prog_fd(const struct ys_bpf *b);
+int ys_bpf_xsks_map_fd(const struct ys_bpf *b);
+
+/* Tenant maps, one entry at a time. 0 or -errno. */
+int ys_bpf_set_vni(struct ys_bpf *b, uint32_t vni, uint32_t tenant);
+/* KEY uses tenant.h's encoding ((outer << 16) | inner, or YS_BPF_VLAN_SINGLE | tag). */
+int ys_bpf_set_vlan(struct ys_bpf *b, uint32_t key, uint32_t tenant);
+/* FAMILY 4 (4 bytes in ADDR) or 6 (16 bytes). */
+int ys_bpf_set_cidr(struct ys_bpf *b, int family, const uint8_t *addr, uint8_t prefix,
+		    uint32_t tenant);
+int ys_bpf_set_policy(struct ys_bpf *b, uint32_t tenant, enum ys_bpf_action action,
+		      uint32_t sample_n);
+/* Empty the VNI, VLAN, CIDR and policy maps (counters and bypass entries stay). */
+int ys_bpf_clear_tenants(struct ys_bpf *b);
+
+/* Replace the kernel's tenant maps with MAP's (start-up and hot reload). Between
+ * the clear and the refill a frame may be classified as tenant 0 for an instant;
+ * user space re-classifies anyway. Defined in ys_bpf_tenant.c (needs ys_tenant). */
+int ys_bpf_load_tenants(struct ys_bpf *b, const struct ys_tenant_map *map);
+
+/* Counters of TENANT summed over CPUs into OUT. -ENOENT when the kernel has
+ * none for it yet (OUT zeroed). */
+int ys_bpf_counters_read(const struct ys_bpf *b, uint32_t tenant, struct ys_bpf_counters *out);
+/* Call FN for every tenant the kernel has counters for (for /metrics). Stops
+ * and returns FN's value when it is non-zero. */
+int ys_bpf_counters_foreach(const struct ys_bpf *b,
+			    int (*fn)(uint32_t tenant, const struct ys_bpf_counters *c, void *arg),
+			    void *arg);
+
+/* Flow bypass: KEY in either orientation; both directions are added/removed.
+ * After this the kernel no longer hands the flow's frames to user space. */
+int ys_bpf_bypass_add(struct ys_bpf *b, const struct ys_bpf_flow_key *key);
+int ys_bpf_bypass_del(struct ys_bpf *b, const struct ys_bpf_flow_key *key);
+/* What the kernel skipped for the flow, both directions summed. -ENOENT if absent. */
+int ys_bpf_bypass_read(const struct ys_bpf *b, const struct ys_bpf_flow_key *key,
+		       struct ys_bpf_flow_val *out);
+/* Key for a sensor flow (tenant + innermost 5-tuple, client -> server). */
+void ys_bpf_flow_key_from_flow(const struct ys_flow *f, struct ys_bpf_flow_key *key);
+
+/* AF_XDP: put socket XSK_FD at QUEUE in the XSKMAP / take it out. */
+int ys_bpf_xsk_register(struct ys_bpf *b, uint32_t queue, int xsk_fd);
+int ys_bpf_xsk_unregister(struct ys_bpf *b, uint32_t queue);
+
+/* Run the program once on FRAME with BPF_PROG_TEST_RUN (tests, benches).
+ * RETVAL gets the XDP action; META (may be NULL) the metadata when present
+ * (meta->magic == YS_XDP_META_MAGIC). REPEAT > 1 measures: *NS_PER_RUN gets
+ * the kernel's average duration. 0 or -errno. */
+int ys_bpf_test_run(struct ys_bpf *b, const void *frame, size_t len, uint32_t repeat,
+		    uint32_t *retval, struct ys_xdp_meta *meta, uint32_t *ns_per_run);
+
+#endif /* YS_BPF_H */

@@ -1,0 +1,76 @@
+/*
+ * Fill the XDP program's tenant maps from the sensor's tenant map
+ * (sensor/tenant/tenant.h), so the kernel and user space classify with the
+ * same VNI / VLAN / CIDR table and apply the same policies. Kept apart from
+ * ys_bpf.c because it is the loader's only link to the tenant module.
+ */
+#include "ys_bpf.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "tenant.h"
+#include "ys_log.h"
+
+static enum ys_bpf_action ys_bpf_action_of(enum ys_tenant_policy p)
+{
+	switch (p) {
+	case YS_TENANT_IGNORE:
+		return YS_BPF_IGNORE;
+	case YS_TENANT_SAMPLE:
+		return YS_BPF_SAMPLE;
+	case YS_TENANT_INSPECT:
+	default:
+		return YS_BPF_INSPECT;
+	}
+}
+
+static int ys_bpf_load_tenant(struct ys_bpf *b, const struct ys_tenant *t)
+{
+	int ret;
+
+	ret = ys_bpf_set_policy(b, t->id, ys_bpf_action_of(t->policy), t->sample_n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < t->nvnis; i++) {
+		ret = ys_bpf_set_vni(b, t->vnis[i], t->id);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < t->nvlans; i++) {
+		ret = ys_bpf_set_vlan(b, t->vlans[i], t->id);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < t->ncidrs; i++) {
+		const struct ys_tenant_cidr *c = &t->cidrs[i];
+
+		ret = ys_bpf_set_cidr(b, c->net.family, c->net.a, c->prefix, t->id);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int ys_bpf_load_tenants(struct ys_bpf *b, const struct ys_tenant_map *map)
+{
+	size_t n = ys_tenant_count(map);
+	int ret;
+
+	ret = ys_bpf_clear_tenants(b);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct ys_tenant *t = ys_tenant_at(map, i);
+
+		ret = ys_bpf_load_tenant(b, t);
+		if (ret) {
+			ys_err("bpf", "tenant %u (%s) into XDP maps: %s", t->id, t->name,
+			       strerror(-ret));
+			goto out;
+		}
+	}
+	ys_info("bpf", "XDP tenant maps loaded: %zu tenants", n);
+out:
+	return ret;
+}
