@@ -3,9 +3,9 @@
  * event_id) and delivers each to every configured sink: the eve.json file,
  * and Kafka through a write-ahead disk spool (output_kafka.c, output_spool.c).
  *
- * Threading: ys_output_alert() may be called from every worker at once; sinks
- * serialise internally. Ownership: the output keeps no pointer into the alert
- * after the call returns.
+ * Threading: each worker formats through its own struct ys_output_worker
+ * (its buffer and counters); sinks serialise internally. Ownership: the output
+ * keeps no pointer into the alert after the call returns.
  */
 #ifndef YS_OUTPUT_H
 #define YS_OUTPUT_H
@@ -33,8 +33,7 @@ struct ys_output_params {
 };
 
 struct ys_output_stats {
-	uint64_t alerts;	/* alerts written */
-	uint64_t alerts_by_tenant_overflow; /* tenants past the per-tenant counter table */
+	uint64_t alerts; /* alerts written */
 	uint64_t write_errors;
 	uint64_t kafka_delivered, kafka_failed, kafka_queued;
 	uint64_t spool_bytes, spool_records, spool_dropped;
@@ -46,8 +45,15 @@ struct ys_output *ys_output_new(const struct ys_output_params *params, char *err
 /* Flushes every sink (Kafka: waits for delivery up to the configured timeout). NULL-safe. */
 void ys_output_free(struct ys_output *out);
 
+/* Per-worker formatting state; one per worker thread, freed before the output. */
+struct ys_output_worker;
+struct ys_output_worker *ys_output_worker_new(struct ys_output *out);
+void ys_output_worker_free(struct ys_output_worker *ow);
+
 /* Format and deliver one alert. 0 or -errno (counted; the alert stays in the spool). */
-int ys_output_alert(struct ys_output *out, const struct ys_alert *alert);
+int ys_output_alert(struct ys_output_worker *ow, const struct ys_alert *alert);
+/* Alerts this worker wrote, by tenant id (for the run summary). */
+uint64_t ys_output_worker_alerts(const struct ys_output_worker *ow);
 /* Periodic work: Kafka polling, spool compaction, sensor-stats. Call from the main thread. */
 void ys_output_tick(struct ys_output *out, uint64_t now_usec);
 void ys_output_get_stats(struct ys_output *out, struct ys_output_stats *st);

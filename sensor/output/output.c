@@ -1,0 +1,280 @@
+/*
+ * Output: formats each alert once (output_eve.c) and hands the same bytes to
+ * every configured sink: the eve.json file (here) and Kafka behind its
+ * write-ahead spool (output_kafka.c). A sink that fails does not stop the
+ * others; every failure is counted.
+ */
+#include "output.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output_eve.h"
+#include "output_sink.h"
+#include "ys_log.h"
+
+#define YS_OUTPUT_MAX_SINKS 4
+
+struct ys_output {
+	struct ys_eve_ctx eve;
+	struct ys_sink sinks[YS_OUTPUT_MAX_SINKS];
+	size_t nsinks;
+	_Atomic uint64_t alerts, write_errors;
+};
+
+struct ys_output_worker {
+	struct ys_output *out;
+	struct ys_jbuf jb;
+	uint64_t alerts;
+};
+
+/* ---- eve.json file sink ------------------------------------------------- */
+
+struct ys_file_sink {
+	FILE *fp;
+	char *path;
+	pthread_mutex_t lock;
+	uint64_t written, errors;
+};
+
+static int ys_file_sink_write(void *sink, const char *json, size_t len,
+			      const struct ys_sink_meta *m)
+{
+	struct ys_file_sink *fs = sink;
+	int r = 0;
+
+	(void)m;
+	pthread_mutex_lock(&fs->lock);
+	if (fwrite(json, 1, len, fs->fp) != len || fputc('\n', fs->fp) == EOF) {
+		fs->errors++;
+		r = -EIO;
+	} else {
+		fs->written++;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return r;
+}
+
+static void ys_file_sink_flush(void *sink, int timeout_ms)
+{
+	struct ys_file_sink *fs = sink;
+
+	(void)timeout_ms;
+	pthread_mutex_lock(&fs->lock);
+	if (fflush(fs->fp) != 0)
+		fs->errors++;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void ys_file_sink_tick(void *sink, uint64_t now_usec)
+{
+	(void)now_usec;
+	/* Keep eve.json at most a tick behind, for tail -f and log shippers. */
+	ys_file_sink_flush(sink, 0);
+}
+
+static void ys_file_sink_stats(void *sink, struct ys_output_stats *st)
+{
+	struct ys_file_sink *fs = sink;
+
+	pthread_mutex_lock(&fs->lock);
+	st->write_errors += fs->errors;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void ys_file_sink_free(void *sink)
+{
+	struct ys_file_sink *fs = sink;
+
+	if (!fs)
+		return;
+	if (fs->fp && fclose(fs->fp) != 0)
+		ys_err("output", "closing %s: %s", fs->path, strerror(errno));
+	pthread_mutex_destroy(&fs->lock);
+	free(fs->path);
+	free(fs);
+}
+
+static const struct ys_sink_ops ys_file_sink_ops = {
+	.name = "eve-file",
+	.write = ys_file_sink_write,
+	.tick = ys_file_sink_tick,
+	.flush = ys_file_sink_flush,
+	.stats = ys_file_sink_stats,
+	.free = ys_file_sink_free,
+};
+
+static struct ys_file_sink *ys_file_sink_new(const char *path, bool append, char *err,
+					     size_t errlen)
+{
+	struct ys_file_sink *fs = calloc(1, sizeof(*fs));
+
+	if (!fs)
+		return NULL;
+	fs->path = strdup(path);
+	if (!fs->path)
+		goto out_free;
+	fs->fp = fopen(path, append ? "a" : "w");
+	if (!fs->fp) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto out_free;
+	}
+	/* Records are written whole under the lock; a large buffer keeps write(2)s rare. */
+	setvbuf(fs->fp, NULL, _IOFBF, 1 << 20);
+	pthread_mutex_init(&fs->lock, NULL);
+	return fs;
+
+out_free:
+	free(fs->path);
+	free(fs);
+	return NULL;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static int ys_output_add_sink(struct ys_output *out, const struct ys_sink_ops *ops, void *impl)
+{
+	if (out->nsinks == YS_OUTPUT_MAX_SINKS)
+		return -ENOSPC;
+	out->sinks[out->nsinks].ops = ops;
+	out->sinks[out->nsinks].impl = impl;
+	out->nsinks++;
+	return 0;
+}
+
+struct ys_output *ys_output_new(const struct ys_output_params *params, char *err, size_t errlen)
+{
+	const struct ys_conf *conf = params->conf;
+	struct ys_output *out;
+	char path[4096];
+	bool eve_enabled = true, append = false;
+
+	out = calloc(1, sizeof(*out));
+	if (!out)
+		return NULL;
+	out->eve.tenants = params->tenants;
+	out->eve.sensor = params->sensor;
+	out->eve.include_payload = params->include_payload;
+
+	if (ys_conf_bool(conf, "outputs.eve.enabled", true, &eve_enabled, err, errlen) ||
+	    ys_conf_bool(conf, "outputs.eve.append", false, &append, err, errlen))
+		goto out_free;
+	if (params->eve_path) {
+		snprintf(path, sizeof(path), "%s", params->eve_path);
+		eve_enabled = true;
+	} else {
+		const char *name = ys_conf_str(conf, "outputs.eve.filename", "eve.json");
+
+		if (name[0] == '/')
+			snprintf(path, sizeof(path), "%s", name);
+		else
+			snprintf(path, sizeof(path), "%s/%s",
+				 params->log_dir ? params->log_dir : ".", name);
+	}
+	if (eve_enabled) {
+		struct ys_file_sink *fs = ys_file_sink_new(path, append, err, errlen);
+
+		if (!fs)
+			goto out_free;
+		ys_output_add_sink(out, &ys_file_sink_ops, fs);
+	}
+	return out;
+
+out_free:
+	ys_output_free(out);
+	return NULL;
+}
+
+void ys_output_free(struct ys_output *out)
+{
+	if (!out)
+		return;
+	for (size_t i = 0; i < out->nsinks; i++) {
+		out->sinks[i].ops->flush(out->sinks[i].impl, 30000);
+		out->sinks[i].ops->free(out->sinks[i].impl);
+	}
+	free(out);
+}
+
+struct ys_output_worker *ys_output_worker_new(struct ys_output *out)
+{
+	struct ys_output_worker *ow = calloc(1, sizeof(*ow));
+
+	if (!ow)
+		return NULL;
+	ow->out = out;
+	ys_jbuf_init(&ow->jb);
+	return ow;
+}
+
+void ys_output_worker_free(struct ys_output_worker *ow)
+{
+	if (!ow)
+		return;
+	ys_jbuf_free(&ow->jb);
+	free(ow);
+}
+
+uint64_t ys_output_worker_alerts(const struct ys_output_worker *ow)
+{
+	return ow->alerts;
+}
+
+static uint64_t ys_now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int ys_output_alert(struct ys_output_worker *ow, const struct ys_alert *alert)
+{
+	struct ys_output *out = ow->out;
+	char event_id[YS_UUID_STR_LEN];
+	struct ys_sink_meta m;
+	int ret = 0;
+
+	ys_eve_format_alert(&ow->jb, alert, &out->eve, event_id);
+	if (ow->jb.oom) {
+		atomic_fetch_add_explicit(&out->write_errors, 1, memory_order_relaxed);
+		ys_err("output", "out of memory formatting alert sid %u", alert->sig->sid);
+		return -ENOMEM;
+	}
+	m.tenant = ys_tenant_name(out->eve.tenants, alert->pkt->tenant_id);
+	m.tenant_id = alert->pkt->tenant_id;
+	m.severity = alert->sig->priority;
+	m.event_id = event_id;
+	m.ts_usec = alert->pkt->ts_usec;
+	m.detect_usec = ys_now_usec();
+	for (size_t i = 0; i < out->nsinks; i++) {
+		int r = out->sinks[i].ops->write(out->sinks[i].impl, ow->jb.buf, ow->jb.len, &m);
+
+		if (r)
+			ret = r;
+	}
+	ow->alerts++;
+	atomic_fetch_add_explicit(&out->alerts, 1, memory_order_relaxed);
+	return ret;
+}
+
+void ys_output_tick(struct ys_output *out, uint64_t now_usec)
+{
+	for (size_t i = 0; i < out->nsinks; i++)
+		out->sinks[i].ops->tick(out->sinks[i].impl, now_usec);
+}
+
+void ys_output_get_stats(struct ys_output *out, struct ys_output_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->alerts = atomic_load(&out->alerts);
+	st->write_errors = atomic_load(&out->write_errors);
+	for (size_t i = 0; i < out->nsinks; i++)
+		out->sinks[i].ops->stats(out->sinks[i].impl, st);
+}

@@ -1,0 +1,381 @@
+/*
+ * The worker loop: every packet goes capture -> decode -> tenant -> flow ->
+ * stream -> applayer -> detect -> output, in this one function-call chain,
+ * with no queue or copy between stages. Each worker owns all the per-packet
+ * state it touches (see worker.h), so the loop takes no lock except in the
+ * output sinks when an alert is written.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applayer.h"
+#include "ys_log.h"
+
+/* How often (packet time) idle flows are expired. */
+#define YS_WORKER_TIMEOUT_EVERY_USEC 1000000ull
+
+struct ys_worker {
+	struct ys_worker_params p;
+	struct ys_capture *cap;
+	struct ys_decoder *dec;
+	struct ys_flow_table *flows;
+	struct ys_stream_ctx *stream;
+	struct ys_applayer_ctx *app;
+	struct ys_detect_ctx *detect;
+	struct ys_output_worker *out;
+	_Atomic uint64_t engine_gen;
+
+	struct ys_packet pkt;
+	struct ys_inspect in;
+	struct ys_inspect flush_in; /* used while flushing an evicted flow mid-packet */
+	uint64_t next_timeout_usec;
+	bool flushing;
+
+	_Atomic bool stop;
+	struct ys_worker_stats st; /* this worker's own counters */
+	/* Published copy of st for the main thread (stats.json, /metrics). */
+	pthread_mutex_t snap_lock;
+	struct ys_worker_stats snap;
+};
+
+static void ys_worker_on_alert(const struct ys_alert *alert, void *user)
+{
+	struct ys_worker *w = user;
+
+	/* A failed sink write is counted by the output; detection carries on. */
+	ys_output_alert(w->out, alert);
+	w->st.alerts++;
+}
+
+static void ys_worker_detect(struct ys_worker *w, struct ys_packet *pkt, struct ys_inspect *in)
+{
+	ys_detect_inspect(w->detect, pkt, in, ys_worker_on_alert, w);
+}
+
+/*
+ * A pseudo packet for data that surfaces without a packet of its own: stream
+ * data flushed at the end of a capture or when a flow times out. It carries the
+ * flow's addresses in the direction of the data, like Suricata's pseudo packets.
+ */
+static void ys_worker_pseudo_packet(struct ys_packet *p, struct ys_flow *f, int dir)
+{
+	memset(p, 0, sizeof(*p));
+	p->ts_usec = f->last_usec;
+	p->ip_version = f->client.family;
+	p->proto = f->proto;
+	p->tenant_id = f->tenant_id;
+	p->flow = f;
+	p->tunnel = f->tunnel;
+	p->vlan_count = f->vlan_count;
+	memcpy(p->vlan, f->vlan, sizeof(p->vlan));
+	if (dir == 0) {
+		p->src = f->client;
+		p->dst = f->server;
+		p->sport = f->client_port;
+		p->dport = f->server_port;
+		p->flags = YS_PKT_TO_SERVER;
+	} else {
+		p->src = f->server;
+		p->dst = f->client;
+		p->sport = f->server_port;
+		p->dport = f->client_port;
+		p->flags = YS_PKT_TO_CLIENT;
+	}
+	if (f->state == YS_FLOW_ESTABLISHED || f->state == YS_FLOW_CLOSING)
+		p->flags |= YS_PKT_ESTABLISHED;
+}
+
+/* Deliver and inspect whatever the stream still holds for F. */
+static void ys_worker_flush_flow(struct ys_worker *w, struct ys_flow *f)
+{
+	struct ys_packet pseudo;
+	struct ys_inspect *in = &w->flush_in;
+
+	if (f->proto != 6 || !f->stream || !ys_stream_active(f) || f->bypass)
+		return;
+	for (int guard = 0; guard < 64; guard++) {
+		ys_inspect_reset(in);
+		if (ys_stream_flush_flow(w->stream, f, in) != 1)
+			break;
+		for (int dir = 0; dir < 2; dir++) {
+			const struct ys_stream_delivery *d = ys_stream_delivery(w->stream, dir);
+
+			if (!d->len && !d->flags)
+				continue;
+			ys_worker_pseudo_packet(&pseudo, f, dir);
+			ys_applayer_handle_stream(w->app, &pseudo, f, dir, d, in);
+			ys_worker_detect(w, &pseudo, in);
+		}
+	}
+}
+
+static void ys_worker_flow_release(struct ys_flow *f, void *user)
+{
+	struct ys_worker *w = user;
+
+	if (!w->flushing) {
+		/* Timed out or evicted: inspect what the stream still holds first. */
+		w->flushing = true;
+		ys_worker_flush_flow(w, f);
+		w->flushing = false;
+	}
+	ys_applayer_flow_release(w->app, f);
+	ys_stream_flow_release(w->stream, f);
+	ys_detect_flow_release(f->detect);
+	f->detect = NULL;
+}
+
+static void ys_worker_drop_detect_state(struct ys_flow *f, void *user)
+{
+	(void)user;
+	ys_detect_flow_release(f->detect);
+	f->detect = NULL;
+}
+
+/* Copy the counters where the main thread can read them. */
+static void ys_worker_publish_stats(struct ys_worker *w)
+{
+	w->st.decode = *ys_decoder_stats(w->dec);
+	w->st.flow = *ys_flow_table_stats(w->flows);
+	w->st.stream = *ys_stream_stats(w->stream);
+	if (w->cap && w->p.capture->stats)
+		w->p.capture->stats(w->cap, &w->st.capture);
+	pthread_mutex_lock(&w->snap_lock);
+	w->snap = w->st;
+	pthread_mutex_unlock(&w->snap_lock);
+}
+
+/* Pick up a reloaded engine at a packet boundary. */
+static int ys_worker_check_engine(struct ys_worker *w)
+{
+	uint64_t gen = atomic_load_explicit(&w->p.engines->generation, memory_order_acquire);
+	struct ys_detect_ctx *ctx;
+
+	if (gen == w->engine_gen)
+		return 0;
+	ctx = ys_detect_ctx_new(atomic_load(&w->p.engines->engine));
+	if (!ctx) {
+		ys_err("worker", "worker %u: cannot use reloaded rules (%s); keeping the old ones",
+		       w->p.index, strerror(errno));
+		w->engine_gen = gen; /* do not retry every packet */
+		return -ENOMEM;
+	}
+	/* Per-flow detect state refers to the old engine's rule numbering: drop it with the
+	 * old context so that flowbits never point at the wrong rule. */
+	ys_flow_foreach(w->flows, ys_worker_drop_detect_state, NULL);
+	ys_detect_ctx_free(w->detect);
+	w->detect = ctx;
+	atomic_store_explicit(&w->engine_gen, gen, memory_order_release);
+	ys_notice("worker", "worker %u: now running rules generation %llu", w->p.index,
+		  (unsigned long long)gen);
+	return 0;
+}
+
+static void ys_worker_packet(struct ys_worker *w, const struct ys_frame *fr)
+{
+	struct ys_packet *pkt = &w->pkt;
+	struct ys_inspect *in = &w->in;
+	const struct ys_tenant *t;
+	struct ys_flow *f;
+	uint16_t dirf;
+	int r;
+
+	memset(pkt, 0, offsetof(struct ys_packet, reasm_buf));
+	pkt->data = fr->data;
+	pkt->caplen = fr->caplen;
+	pkt->wirelen = fr->wirelen;
+	pkt->ts_usec = fr->ts_usec;
+	pkt->linktype = fr->linktype;
+	pkt->hw_tenant = fr->hw_tenant;
+	pkt->iface = w->p.capture_params.source;
+	pkt->pcap_cnt = w->st.packets;
+
+	if (!w->st.first_ts_usec)
+		w->st.first_ts_usec = fr->ts_usec;
+	w->st.last_ts_usec = fr->ts_usec;
+	if (fr->ts_usec >= w->next_timeout_usec) {
+		if (w->next_timeout_usec) {
+			ys_flow_timeout(w->flows, fr->ts_usec);
+			ys_worker_publish_stats(w);
+		}
+		w->next_timeout_usec = fr->ts_usec + YS_WORKER_TIMEOUT_EVERY_USEC;
+	}
+
+	r = ys_decode_packet(w->dec, pkt);
+	if (r < 0)
+		return; /* malformed (counted by the decoder) or a fragment held for reassembly */
+
+	pkt->tenant_id = ys_tenant_classify(w->p.tenants, pkt);
+	t = ys_tenant_get(w->p.tenants, pkt->tenant_id);
+	if (t && t->policy == YS_TENANT_IGNORE) {
+		w->st.ignored_tenant++;
+		return;
+	}
+
+	f = ys_flow_handle(w->flows, pkt);
+	if (!f)
+		w->st.no_flow++;
+	if (f && (pkt->flags & YS_PKT_FIRST_OF_FLOW) && t && t->policy == YS_TENANT_SAMPLE &&
+	    t->sample_n > 1)
+		f->sampled_out = (f->flow_id % t->sample_n) != 0;
+	if (f && f->sampled_out) {
+		w->st.sampled_out++;
+		return;
+	}
+	if (f && f->bypass) {
+		w->st.bypassed++;
+		return;
+	}
+
+	ys_inspect_reset(in);
+	dirf = (pkt->flags & YS_PKT_TO_CLIENT) ? YS_BUF_F_TO_CLIENT : YS_BUF_F_TO_SERVER;
+	if (pkt->payload_len)
+		ys_inspect_add(in, YS_BUF_PACKET, pkt->payload, pkt->payload_len, dirf, UINT64_MAX);
+	if (f) {
+		if (pkt->proto == 6 && ys_stream_handle(w->stream, pkt, f, in) == 1) {
+			int dir = (pkt->flags & YS_PKT_TO_CLIENT) ? 1 : 0;
+
+			ys_applayer_handle_stream(w->app, pkt, f, dir,
+						  ys_stream_delivery(w->stream, dir), in);
+		} else if (pkt->proto == 17) {
+			ys_applayer_handle_udp(w->app, pkt, f, in);
+		}
+	}
+	ys_worker_detect(w, pkt, in);
+}
+
+struct ys_worker *ys_worker_new(const struct ys_worker_params *params, char *err, size_t errlen)
+{
+	struct ys_worker *w = calloc(1, sizeof(*w));
+	struct ys_flow_params fp;
+	int e;
+
+	if (!w)
+		return NULL;
+	pthread_mutex_init(&w->snap_lock, NULL);
+	w->p = *params;
+	w->dec = ys_decoder_new(&params->decode);
+	if (!w->dec) {
+		snprintf(err, errlen, "decoder: %s", strerror(errno));
+		goto out_free;
+	}
+	fp = params->flow;
+	fp.release = ys_worker_flow_release;
+	fp.release_user = w;
+	fp.flow_id_seed = params->index;
+	w->flows = ys_flow_table_new(&fp);
+	if (!w->flows) {
+		snprintf(err, errlen, "flow table: %s", strerror(errno));
+		goto out_free;
+	}
+	w->stream = ys_stream_ctx_new(&params->stream);
+	if (!w->stream) {
+		snprintf(err, errlen, "stream: %s", strerror(errno));
+		goto out_free;
+	}
+	w->app = ys_applayer_ctx_new(params->conf, err, errlen);
+	if (!w->app)
+		goto out_free;
+	w->engine_gen = atomic_load(&params->engines->generation);
+	w->detect = ys_detect_ctx_new(atomic_load(&params->engines->engine));
+	if (!w->detect) {
+		snprintf(err, errlen, "detection context: %s", strerror(errno));
+		goto out_free;
+	}
+	w->out = ys_output_worker_new(params->output);
+	if (!w->out) {
+		snprintf(err, errlen, "output: %s", strerror(errno));
+		goto out_free;
+	}
+	w->cap = params->capture->open(&params->capture_params, params->index, err, errlen);
+	if (!w->cap)
+		goto out_free;
+	return w;
+
+out_free:
+	e = errno ? errno : EINVAL;
+	ys_worker_free(w);
+	errno = e;
+	return NULL;
+}
+
+void ys_worker_free(struct ys_worker *w)
+{
+	if (!w)
+		return;
+	if (w->cap)
+		w->p.capture->close(w->cap);
+	/* Flows release stream/app/detect state: free the table before those contexts. */
+	w->flushing = true;
+	ys_flow_table_free(w->flows);
+	ys_output_worker_free(w->out);
+	ys_detect_ctx_free(w->detect);
+	ys_applayer_ctx_free(w->app);
+	ys_stream_ctx_free(w->stream);
+	ys_decoder_free(w->dec);
+	pthread_mutex_destroy(&w->snap_lock);
+	free(w);
+}
+
+static void ys_worker_flush_one(struct ys_flow *f, void *user)
+{
+	ys_worker_flush_flow(user, f);
+}
+
+int ys_worker_run(struct ys_worker *w)
+{
+	struct ys_frame fr;
+	int r = 0;
+
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		r = w->p.capture->next(w->cap, &fr, 200);
+		if (r == 0) {
+			/* Idle live capture: still pick up reloads and publish counters. */
+			ys_worker_check_engine(w);
+			ys_worker_publish_stats(w);
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (w->engine_gen !=
+		    atomic_load_explicit(&w->p.engines->generation, memory_order_relaxed))
+			ys_worker_check_engine(w);
+		w->st.packets++;
+		w->st.bytes += fr.wirelen;
+		ys_worker_packet(w, &fr);
+	}
+	/* End of capture: Suricata inspects what the streams still hold; so do we. */
+	w->flushing = true;
+	ys_flow_foreach(w->flows, ys_worker_flush_one, w);
+	w->flushing = false;
+	ys_worker_publish_stats(w);
+	if (r == -ENODATA || r == 1 || r == 0)
+		return 0;
+	ys_err("worker", "worker %u: capture failed: %s", w->p.index, strerror(-r));
+	return r;
+}
+
+void ys_worker_stop(struct ys_worker *w)
+{
+	atomic_store(&w->stop, true);
+	if (w->cap && w->p.capture->breakloop)
+		w->p.capture->breakloop(w->cap);
+}
+
+void ys_worker_get_stats(struct ys_worker *w, struct ys_worker_stats *st)
+{
+	pthread_mutex_lock(&w->snap_lock);
+	*st = w->snap;
+	pthread_mutex_unlock(&w->snap_lock);
+}
+
+uint64_t ys_worker_engine_gen(const struct ys_worker *w)
+{
+	return atomic_load_explicit(&w->engine_gen, memory_order_acquire);
+}
