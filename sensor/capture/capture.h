@@ -24,10 +24,10 @@ struct ys_frame {
 };
 
 struct ys_capture_params {
-	const char *source;  /* file path (pcap-file) or interface name */
+	const char *source;	/* file path (pcap-file) or interface name */
 	const char *bpf_filter; /* optional capture filter (pcap syntax) */
-	unsigned workers;    /* total workers sharing the source */
-	unsigned snaplen;    /* default 65535 */
+	unsigned workers;	/* total workers sharing the source */
+	unsigned snaplen;	/* default 65535 */
 	bool promisc;
 	uint32_t ring_size_mb; /* AF_PACKET ring per worker; default 64 */
 	uint16_t fanout_id;    /* AF_PACKET fanout group id */
@@ -37,7 +37,7 @@ struct ys_capture_params {
 };
 
 struct ys_capture_stats {
-	uint64_t packets;     /* delivered to us */
+	uint64_t packets;      /* delivered to us */
 	uint64_t kernel_drops; /* dropped by the kernel / ring */
 	uint64_t if_drops;
 };
@@ -50,7 +50,7 @@ struct ys_capture_ops {
 	struct ys_capture *(*open)(const struct ys_capture_params *p, unsigned worker, char *err,
 				   size_t errlen);
 	/* Next frame into FR: 1 = a frame, 0 = none within TIMEOUT_MS, -ENODATA = end of file,
-	 * other negative errno = error. */
+	 * -EINTR = breakloop() was called, other negative errno = error. */
 	int (*next)(struct ys_capture *c, struct ys_frame *fr, int timeout_ms);
 	int (*stats)(struct ys_capture *c, struct ys_capture_stats *out);
 	/* Make a blocked next() return soon (signal handlers, shutdown). Async-signal-safe. */
@@ -60,6 +60,9 @@ struct ys_capture_ops {
 
 extern const struct ys_capture_ops ys_capture_pcap_file;
 extern const struct ys_capture_ops ys_capture_pcap_live;
+/* Defined by capture_afpacket.c / capture_afxdp.c when those are built. */
+extern const struct ys_capture_ops ys_capture_afpacket;
+extern const struct ys_capture_ops ys_capture_afxdp;
 
 /* Backend by name ("pcap-file", "pcap", "af-packet", "af-xdp"), NULL if unknown. */
 const struct ys_capture_ops *ys_capture_find(const char *name);

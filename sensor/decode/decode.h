@@ -1,10 +1,44 @@
 /*
- * Packet decoding: link layer (Ethernet, 802.1Q/QinQ, Linux SLL, BSD NULL,
- * raw IP), IPv4 (with fragment reassembly), IPv6 (extension headers,
- * bounded), TCP, UDP, ICMP/ICMPv6, and the cloud overlays VXLAN (UDP 4789)
- * and GENEVE (UDP 6081), whose inner frame is decoded again. The outermost
- * overlay's VNI and outer addresses are kept for tenant lookup and for the
- * alert's tunnel object; addresses, ports and payload are the innermost.
+ * Packet decoding: link layer (Ethernet, 802.1Q/QinQ, Linux SLL/SLL2, BSD
+ * NULL/LOOP, raw IP, Cisco HDLC, MPLS, PPPoE session), IPv4 (with fragment
+ * reassembly), IPv6 (extension headers, bounded, with fragment reassembly),
+ * TCP, UDP, ICMP/ICMPv6, and the encapsulations VXLAN (UDP 4789), GENEVE (UDP
+ * 6081), GRE (IP, transparent Ethernet bridging, ERSPAN II/III) and
+ * IP-in-IP / IPv6-in-IP, whose inner packet is decoded again. The outermost
+ * VXLAN/GENEVE overlay's VNI and outer addresses are kept for tenant lookup and
+ * for the alert's tunnel object; addresses, ports and payload are the
+ * innermost. Every decapsulation (overlay, GRE, IP-in-IP) counts towards
+ * YS_MAX_TUNNELS; one more is YS_DEC_TUNNEL_TOO_DEEP.
+ *
+ * VLAN tags: at most YS_MAX_VLANS per Ethernet frame (a third is
+ * YS_DEC_VLAN_TOO_DEEP). pkt->vlan keeps the VLAN ids (12 bits, priority
+ * stripped) of the first frame that carried tags, outermost first; tags of a
+ * frame nested inside an overlay are recorded only when the outer frames had
+ * none.
+ *
+ * Checksums (params.validate_checksums, Suricata's -k all): an IPv4 header,
+ * TCP, UDP, ICMP or ICMPv6 checksum that fails sets YS_PKT_BAD_CSUM, counts
+ * the kind (YS_DEC_*_BAD_CSUM, also left in pkt->decode_error) and clears
+ * pkt->payload / payload_len, so no rule inspects the payload; headers, ports
+ * and flags stay decoded and ys_decode_packet() returns 0 (the flow stage does
+ * not let such a packet change TCP state: a forged RST with a bad checksum does
+ * not close a flow). Checksums are not checked on packets cut by the snap
+ * length, nor on fragments (only on the reassembled datagram). With
+ * validation off (the default, -k none) nothing is computed and packets are
+ * inspected as they are.
+ *
+ * IP fragment reassembly (IPv4 and IPv6) is per decoder, keyed by
+ * family + src + dst + id + protocol + outer VNI. Overlap policy: "first wins"
+ * (bytes already received are never overwritten by a later fragment; the
+ * overlap is counted as YS_DEC_IPV4_FRAG_OVERLAP / YS_DEC_IPV6_FRAG_OVERLAP),
+ * which also defeats tiny-fragment header rewrites (RFC 1858) and teardrop
+ * style negative lengths. Limits: datagrams up to 65535 bytes, at most
+ * YS_FRAG_MAX_PIECES distinct holes-and-pieces per datagram, params.frag_memcap
+ * bytes in total (when reached the oldest incomplete datagram is dropped,
+ * counted as YS_DEC_FRAG_MEMCAP), params.frag_timeout_sec of packet time since
+ * a datagram's first fragment (expired ones are dropped, stats.frag_timeouts).
+ * A reassembled IPv6 datagram is presented as a plain 40-byte IPv6 header
+ * (the unfragmentable extension headers are dropped) followed by the payload.
  *
  * Every read is bounds-checked; a malformed or truncated packet sets
  * pkt->decode_error to the first problem found, increments that kind's counter
@@ -24,14 +58,19 @@
 #define YS_MAX_VLANS	   2 /* 802.1Q + QinQ outer tag */
 #define YS_MAX_TUNNELS	   2 /* overlay inside overlay, then we stop */
 #define YS_MAX_IPV6_EXTHDR 8
+#define YS_MAX_MPLS_LABELS 8
+#define YS_FRAG_MAX_PIECES 64 /* received ranges tracked per datagram being reassembled */
 
 /* Link types we accept: pcap DLT values. */
 enum ys_linktype {
-	YS_LINK_NULL = 0,     /* BSD loopback: 4-byte host-order family */
+	YS_LINK_NULL = 0, /* BSD loopback: 4-byte host-order family */
 	YS_LINK_ETHERNET = 1,
-	YS_LINK_RAW = 101,    /* raw IPv4/IPv6 */
-	YS_LINK_C_HDLC = 104, /* Cisco HDLC */
-	YS_LINK_SLL = 113,    /* Linux cooked */
+	YS_LINK_RAW_DLT = 12,	/* DLT_RAW: what libpcap reports for LINKTYPE_RAW files on Linux */
+	YS_LINK_RAW_DLT14 = 14, /* DLT_RAW on OpenBSD */
+	YS_LINK_RAW = 101,	/* raw IPv4/IPv6 */
+	YS_LINK_LOOP = 108,	/* OpenBSD loopback: 4-byte network-order family */
+	YS_LINK_C_HDLC = 104,	/* Cisco HDLC */
+	YS_LINK_SLL = 113,	/* Linux cooked */
 	YS_LINK_IPV4 = 228,
 	YS_LINK_IPV6 = 229,
 	YS_LINK_SLL2 = 276,
@@ -67,6 +106,18 @@ enum ys_decode_error {
 	YS_DEC_TUNNEL_TRUNCATED,
 	YS_DEC_TUNNEL_TOO_DEEP,
 	YS_DEC_FRAG_MEMCAP,
+	YS_DEC_IPV4_FRAG_BAD, /* fragment of impossible length/offset */
+	YS_DEC_IPV6_FRAG_BAD,
+	YS_DEC_IPV6_FRAG_TOO_LARGE,
+	YS_DEC_ICMPV6_TRUNCATED,
+	YS_DEC_ICMPV6_BAD_CSUM,
+	YS_DEC_GRE_TRUNCATED,
+	YS_DEC_GRE_UNSUPPORTED, /* version/routing/protocol we do not decapsulate */
+	YS_DEC_MPLS_TRUNCATED,
+	YS_DEC_MPLS_TOO_DEEP,
+	YS_DEC_PPPOE_TRUNCATED,
+	YS_DEC_PPPOE_BAD,
+	YS_DEC_TCP_OPT_BAD, /* an option runs past the header (counted, packet still used) */
 	YS_DEC_ERROR_COUNT
 };
 
@@ -103,11 +154,11 @@ struct ys_tunnel {
 struct ys_packet {
 	/* Capture: set by the capture backend. data stays valid until the next packet. */
 	const uint8_t *data;
-	uint32_t caplen;  /* bytes in data */
-	uint32_t wirelen; /* bytes on the wire */
-	uint64_t ts_usec; /* capture time, microseconds since the epoch */
-	int linktype;	  /* enum ys_linktype */
-	uint64_t pcap_cnt; /* 1-based position in the capture (EVE pcap_cnt) */
+	uint32_t caplen;    /* bytes in data */
+	uint32_t wirelen;   /* bytes on the wire */
+	uint64_t ts_usec;   /* capture time, microseconds since the epoch */
+	int linktype;	    /* enum ys_linktype */
+	uint64_t pcap_cnt;  /* 1-based position in the capture (EVE pcap_cnt) */
 	uint32_t hw_tenant; /* tenant id from XDP metadata, 0 = none */
 	const char *iface;
 
@@ -123,7 +174,7 @@ struct ys_packet {
 	struct ys_addr src, dst;
 	const uint8_t *l3; /* innermost IP header */
 	uint32_t l3_len;   /* IP header + payload bytes present */
-	uint8_t ip_hlen;   /* IPv4 header length, IPv6 40 + ext headers */
+	uint16_t ip_hlen;  /* IPv4 header length, IPv6 40 + ext headers */
 	uint8_t ttl;	   /* TTL / hop limit */
 	uint8_t tos;
 	uint16_t ip_id;
@@ -132,11 +183,16 @@ struct ys_packet {
 
 	const uint8_t *l4;
 	uint32_t l4_len;
-	uint16_t sport, dport;	 /* 0 for ICMP */
-	uint8_t tcp_flags;	 /* TH_FIN.. as on the wire */
+	uint16_t sport, dport; /* 0 for ICMP */
+	uint8_t tcp_flags;     /* TH_FIN.. as on the wire */
 	uint32_t tcp_seq, tcp_ack;
 	uint16_t tcp_win;
 	uint8_t tcp_hlen;
+	uint8_t tcp_wscale; /* window scale option, 0xff when absent */
+	uint16_t tcp_mss;   /* MSS option, 0 when absent */
+	bool tcp_sackok;    /* SACK-permitted option present */
+	bool tcp_has_ts;    /* timestamp option present */
+	uint32_t tcp_tsval, tcp_tsecr;
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id, icmp_seq;
 
@@ -155,13 +211,15 @@ struct ys_decode_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t ipv4, ipv6, tcp, udp, icmp, vlan, vxlan, geneve;
-	uint64_t frag_reassembled;
+	uint64_t gre, mpls, pppoe, ipip,
+		non_ip; /* non_ip: well-formed frames without IP (ARP...) */
+	uint64_t frag_reassembled, frag_timeouts, frag_active, frag_memuse;
 	uint64_t errors[YS_DEC_ERROR_COUNT];
 };
 
 struct ys_decode_params {
-	bool validate_checksums; /* -k auto/all: drop L4 inspection of bad-checksum packets */
-	uint64_t frag_memcap;	 /* bytes held in fragment reassembly; 0 = default 32 MiB */
+	bool validate_checksums;   /* -k auto/all: drop L4 inspection of bad-checksum packets */
+	uint64_t frag_memcap;	   /* bytes held in fragment reassembly; 0 = default 32 MiB */
 	uint32_t frag_timeout_sec; /* default 60 */
 	uint16_t vxlan_port;	   /* default 4789 */
 	uint16_t geneve_port;	   /* default 6081 */
@@ -174,21 +232,31 @@ struct ys_decoder *ys_decoder_new(const struct ys_decode_params *params);
 void ys_decoder_free(struct ys_decoder *dec);
 
 /*
- * Decode pkt->data[0..caplen) of link type pkt->linktype into PKT.
+ * Decode pkt->data[0..caplen) of link type pkt->linktype into PKT. The capture
+ * fields (data .. iface) are inputs; every field from decode_error on is reset
+ * here, including tenant_id and flow.
  * Returns 0 when the packet has a usable L3 (and possibly L4) decode,
  * -EINVAL when malformed (pkt->decode_error says why; counted), -EAGAIN when it
- * was an IP fragment held for reassembly (nothing to inspect yet). When the
- * fragment completes a datagram, returns 0 and PKT describes the whole datagram
- * (YS_PKT_IPV4_FRAG_REASSEMBLED set; its memory lives until the next call).
+ * was an IP fragment held for reassembly (nothing to inspect yet), -ENOENT for
+ * a well-formed frame that carries no IP (ARP, LLDP, 802.3 LLC, PPPoE
+ * discovery...; counted in stats.non_ip, not an error). When the fragment
+ * completes a datagram, returns 0 and PKT describes the whole datagram
+ * (YS_PKT_IPV4_FRAG_REASSEMBLED set, for IPv6 too; its memory lives until the
+ * next call on DEC).
  */
 int ys_decode_packet(struct ys_decoder *dec, struct ys_packet *pkt);
 
 const struct ys_decode_stats *ys_decoder_stats(const struct ys_decoder *dec);
 
-/* "1.2.3.4" or "2001:db8::1" as Suricata writes them. Returns BUF. */
+/* "1.2.3.4", or IPv6 written in full as Suricata's EVE does
+ * ("2001:0db8:0000:0000:0000:0000:0000:0001"). Returns BUF (>= 40 bytes; "" if
+ * family is 0 or LEN too small). */
+#define YS_ADDR_STR_LEN 40
 char *ys_addr_str(const struct ys_addr *a, char *buf, size_t len);
 bool ys_addr_eq(const struct ys_addr *a, const struct ys_addr *b);
 /* Parse a textual IPv4/IPv6 address; 0 or -EINVAL. */
 int ys_addr_parse(const char *s, struct ys_addr *out);
+/* Total order (family, then bytes) for sorting and symmetric hashing. */
+int ys_addr_cmp(const struct ys_addr *a, const struct ys_addr *b);
 
 #endif /* YS_DECODE_H */
