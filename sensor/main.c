@@ -24,6 +24,7 @@
 
 #include "capture.h"
 #include "detect.h"
+#include "metrics.h"
 #include "output.h"
 #include "tenant.h"
 #include "worker.h"
@@ -41,6 +42,8 @@ struct ys_opts {
 	const char *log_dir;
 	const char *eve_path;
 	const char *checksum;
+	const char *metrics_addr;
+	const char *control_path;
 	const char *rule_files[YS_MAX_RULE_FILES];
 	size_t nrule_files;
 	unsigned workers;
@@ -67,6 +70,8 @@ static void ys_usage(FILE *fp)
 		"  -l DIR             log directory for eve.json and stats.json (default .)\n"
 		"  --eve FILE         write alerts to FILE instead of DIR/eve.json\n"
 		"  -k none|auto|all   checksum validation (default auto)\n"
+		"  --metrics ADDR     serve Prometheus /metrics on ADDR (e.g. 127.0.0.1:9101)\n"
+		"  --unix-socket PATH control socket: 'reload', 'stats', 'version'\n"
 		"  -T                 test configuration and rules, then exit\n"
 		"  --strict-rules     with -T: exit non-zero when any rule fails to load\n"
 		"  -v                 more log output (repeatable); -q less\n"
@@ -76,12 +81,14 @@ static void ys_usage(FILE *fp)
 
 static int ys_parse_opts(int argc, char **argv, struct ys_opts *o)
 {
-	enum { OPT_EVE = 256, OPT_CAPTURE, OPT_WORKERS, OPT_STRICT };
+	enum { OPT_EVE = 256, OPT_CAPTURE, OPT_WORKERS, OPT_STRICT, OPT_METRICS, OPT_CONTROL };
 	static const struct option longopts[] = {
 		{ "eve", required_argument, NULL, OPT_EVE },
 		{ "capture", required_argument, NULL, OPT_CAPTURE },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "strict-rules", no_argument, NULL, OPT_STRICT },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "unix-socket", required_argument, NULL, OPT_CONTROL },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -149,6 +156,12 @@ static int ys_parse_opts(int argc, char **argv, struct ys_opts *o)
 		}
 		case OPT_STRICT:
 			o->strict_rules = true;
+			break;
+		case OPT_METRICS:
+			o->metrics_addr = optarg;
+			break;
+		case OPT_CONTROL:
+			o->control_path = optarg;
 			break;
 		case 'V':
 			printf("yunshao-sensor 0.1.0\n");
@@ -460,6 +473,24 @@ struct ys_thread {
 	_Atomic unsigned done;
 };
 
+/* What the main thread, /metrics and the control socket share. */
+struct ys_sensor {
+	const struct ys_opts *o;
+	const struct ys_conf *conf;
+	const struct ys_tenant_map *tenants;
+	struct ys_engine_slot slot;
+	struct ys_detect_engine *old_engine; /* main thread only */
+	struct ys_output *out;
+	struct ys_thread threads[YS_MAX_WORKERS];
+	unsigned nworkers;
+	double t0;
+	/* Control-socket reload handshake: the request counter is bumped by the control
+	 * thread; the main thread answers with the sequence it served and the result. */
+	_Atomic uint64_t reload_req, reload_done;
+	_Atomic int64_t reload_result; /* generation, or -errno */
+	_Atomic uint64_t reloads_ok, reloads_failed;
+};
+
 static void *ys_thread_main(void *arg)
 {
 	struct ys_thread *t = arg;
@@ -469,44 +500,254 @@ static void *ys_thread_main(void *arg)
 	return NULL;
 }
 
-static int ys_reload(const struct ys_opts *o, const struct ys_conf *conf,
-		     struct ys_engine_slot *slot, struct ys_detect_engine **old_out)
+static void ys_sensor_sum(struct ys_sensor *s, struct ys_worker_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct ys_worker_stats ws;
+
+		ys_worker_get_stats(s->threads[i].w, &ws);
+		ys_sum_stats(sum, &ws);
+	}
+}
+
+static void ys_metrics_fill(struct ys_text *t, void *user)
+{
+	struct ys_sensor *s = user;
+	struct ys_detect_engine *eng = atomic_load(&s->slot.engine);
+	const struct ys_detect_stats *ds = ys_detect_engine_stats(eng);
+	struct ys_worker_stats sum;
+	struct ys_output_stats os;
+
+	ys_output_get_stats(s->out, &os);
+#define YS_M(name, type, help, fmt, ...)                                                           \
+	ys_text_printf(t,                                                                          \
+		       "# HELP yunshao_sensor_" name " " help "\n# TYPE yunshao_sensor_" name      \
+		       " " type "\n" fmt,                                                          \
+		       __VA_ARGS__)
+	YS_M("up", "gauge", "1 while the sensor runs.", "yunshao_sensor_up 1\n%s", "");
+	ys_text_printf(t, "# HELP yunshao_sensor_packets_total Packets received per worker.\n"
+			  "# TYPE yunshao_sensor_packets_total counter\n");
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct ys_worker_stats ws;
+
+		ys_worker_get_stats(s->threads[i].w, &ws);
+		ys_text_printf(t, "yunshao_sensor_packets_total{worker=\"%u\"} %" PRIu64 "\n", i,
+			       ws.packets);
+	}
+	ys_text_printf(t, "# HELP yunshao_sensor_kernel_drops_total Packets the kernel dropped "
+			  "before a worker read them.\n"
+			  "# TYPE yunshao_sensor_kernel_drops_total counter\n");
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct ys_worker_stats ws;
+
+		ys_worker_get_stats(s->threads[i].w, &ws);
+		ys_text_printf(t, "yunshao_sensor_kernel_drops_total{worker=\"%u\"} %" PRIu64 "\n",
+			       i, ws.capture.kernel_drops);
+	}
+	ys_sensor_sum(s, &sum);
+	YS_M("bytes_total", "counter", "Bytes received.",
+	     "yunshao_sensor_bytes_total %" PRIu64 "\n", sum.bytes);
+	YS_M("decode_errors_total", "counter", "Malformed packets by kind.", "%s", "");
+	for (int i = 1; i < YS_DEC_ERROR_COUNT; i++)
+		ys_text_printf(t, "yunshao_sensor_decode_errors_total{kind=\"%s\"} %" PRIu64 "\n",
+			       ys_decode_error_name((enum ys_decode_error)i), sum.decode.errors[i]);
+	YS_M("flows_active", "gauge", "Flows in the flow tables.",
+	     "yunshao_sensor_flows_active %" PRIu64 "\n", sum.flow.active);
+	YS_M("flows_total", "counter", "Flows created.", "yunshao_sensor_flows_total %" PRIu64 "\n",
+	     sum.flow.created);
+	YS_M("flow_memcap_refused_total", "counter", "Flows refused by the flow memcap.",
+	     "yunshao_sensor_flow_memcap_refused_total %" PRIu64 "\n", sum.flow.memcap_refused);
+	YS_M("stream_memcap_hits_total", "counter", "Reassembly allocations refused by the memcap.",
+	     "yunshao_sensor_stream_memcap_hits_total %" PRIu64 "\n", sum.stream.memcap_hits);
+	YS_M("stream_gaps_total", "counter", "Holes skipped in TCP streams.",
+	     "yunshao_sensor_stream_gaps_total %" PRIu64 "\n", sum.stream.gaps);
+	YS_M("memory_bytes", "gauge", "Flow and reassembly memory in use.",
+	     "yunshao_sensor_memory_bytes{pool=\"flow\"} %" PRIu64
+	     "\nyunshao_sensor_memory_bytes{pool=\"stream\"} %" PRIu64
+	     "\nyunshao_sensor_memory_bytes{pool=\"rules\"} %zu\n",
+	     sum.flow.memuse, sum.stream.memuse, ds->hs_bytes);
+	YS_M("peak_rss_bytes", "gauge", "Peak resident memory.",
+	     "yunshao_sensor_peak_rss_bytes %ld\n", ys_peak_rss_kb() * 1024);
+	YS_M("policy_skipped_total", "counter", "Packets not inspected, by reason.",
+	     "yunshao_sensor_policy_skipped_total{reason=\"tenant_ignored\"} %" PRIu64
+	     "\nyunshao_sensor_policy_skipped_total{reason=\"sampled_out\"} %" PRIu64
+	     "\nyunshao_sensor_policy_skipped_total{reason=\"bypassed\"} %" PRIu64 "\n",
+	     sum.ignored_tenant, sum.sampled_out, sum.bypassed);
+	YS_M("alerts_total", "counter", "Alerts written.",
+	     "yunshao_sensor_alerts_total %" PRIu64 "\n", os.alerts);
+	YS_M("output_write_errors_total", "counter", "Failed sink writes.",
+	     "yunshao_sensor_output_write_errors_total %" PRIu64 "\n", os.write_errors);
+	YS_M("kafka_delivered_total", "counter", "Alerts acknowledged by Kafka.",
+	     "yunshao_sensor_kafka_delivered_total %" PRIu64 "\n", os.kafka_delivered);
+	YS_M("kafka_failed_total", "counter", "Kafka deliveries that failed (kept in the spool).",
+	     "yunshao_sensor_kafka_failed_total %" PRIu64 "\n", os.kafka_failed);
+	YS_M("kafka_queue_messages", "gauge", "Messages waiting for Kafka acknowledgement.",
+	     "yunshao_sensor_kafka_queue_messages %" PRIu64 "\n", os.kafka_queued);
+	YS_M("spool_bytes", "gauge", "Bytes in the write-ahead spool.",
+	     "yunshao_sensor_spool_bytes %" PRIu64 "\n", os.spool_bytes);
+	YS_M("spool_records", "gauge", "Alerts in the write-ahead spool.",
+	     "yunshao_sensor_spool_records %" PRIu64 "\n", os.spool_records);
+	YS_M("spool_dropped_total", "counter", "Alerts dropped because the spool was full.",
+	     "yunshao_sensor_spool_dropped_total %" PRIu64 "\n", os.spool_dropped);
+	YS_M("rules_loaded", "gauge", "Rules active.", "yunshao_sensor_rules_loaded %u\n",
+	     ds->rules_loaded);
+	YS_M("rules_failed", "gauge", "Rules that failed to load.",
+	     "yunshao_sensor_rules_failed %u\n", ds->rules_failed);
+	YS_M("rule_reloads_total", "counter", "Rule reloads by result.",
+	     "yunshao_sensor_rule_reloads_total{result=\"ok\"} %" PRIu64
+	     "\nyunshao_sensor_rule_reloads_total{result=\"failed\"} %" PRIu64 "\n",
+	     atomic_load(&s->reloads_ok), atomic_load(&s->reloads_failed));
+	YS_M("uptime_seconds", "gauge", "Seconds since start.",
+	     "yunshao_sensor_uptime_seconds %.1f\n", ys_mono_seconds() - s->t0);
+#undef YS_M
+}
+
+/* Control socket commands; runs in the control thread. */
+static char *ys_control_cmd(const char *cmd, void *user)
+{
+	struct ys_sensor *s = user;
+	char *reply = NULL;
+
+	if (strcmp(cmd, "reload") == 0) {
+		uint64_t seq = atomic_fetch_add(&s->reload_req, 1) + 1;
+
+		/* The main thread serves it within ~100 ms plus the compile time. */
+		for (int i = 0; i < 6000 && atomic_load(&s->reload_done) < seq; i++)
+			nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
+		if (atomic_load(&s->reload_done) < seq)
+			return strdup("error reload timed out");
+		int64_t res = atomic_load(&s->reload_result);
+
+		if (res < 0)
+			return strdup(
+				"error reload failed; the previous rules keep running (see log)");
+		if (asprintf(&reply, "ok generation %" PRId64, res) < 0)
+			return NULL;
+		return reply;
+	}
+	if (strcmp(cmd, "stats") == 0) {
+		struct ys_worker_stats sum;
+
+		ys_sensor_sum(s, &sum);
+		json_t *j =
+			ys_stats_json(&sum, ys_detect_engine_stats(atomic_load(&s->slot.engine)),
+				      s->out, ys_mono_seconds() - s->t0);
+
+		reply = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(j);
+		return reply;
+	}
+	if (strcmp(cmd, "version") == 0)
+		return strdup("yunshao-sensor 0.1.0");
+	if (asprintf(&reply, "error unknown command '%.64s' (reload, stats, version)", cmd) < 0)
+		return NULL;
+	return reply;
+}
+
+/* Build a new engine beside the running one and publish it. Main thread only. */
+static int ys_reload(struct ys_sensor *s)
 {
 	double t0 = ys_mono_seconds();
 	struct ys_detect_engine *eng;
 
+	if (s->old_engine) {
+		ys_warn("sensor", "a reload is still settling; try again shortly");
+		return -EBUSY;
+	}
 	ys_notice("sensor", "reloading rules");
-	eng = ys_build_engine(o, conf);
+	eng = ys_build_engine(s->o, s->conf);
 	if (!eng) {
 		ys_err("sensor", "rule reload failed; the previous rules keep running");
+		atomic_fetch_add(&s->reloads_failed, 1);
 		return -EINVAL;
 	}
-	*old_out = atomic_exchange(&slot->engine, eng);
-	atomic_fetch_add(&slot->generation, 1);
+	s->old_engine = atomic_exchange(&s->slot.engine, eng);
+	atomic_fetch_add(&s->slot.generation, 1);
+	atomic_fetch_add(&s->reloads_ok, 1);
 	ys_notice("sensor", "rules reloaded in %.2f s: %u loaded, %u failed; peak RSS %ld kB",
 		  ys_mono_seconds() - t0, ys_detect_engine_stats(eng)->rules_loaded,
 		  ys_detect_engine_stats(eng)->rules_failed, ys_peak_rss_kb());
 	return 0;
 }
 
+/* Have all live workers moved to the current generation? Then the old engine can go. */
+static bool ys_reload_settled(struct ys_sensor *s)
+{
+	uint64_t gen = atomic_load(&s->slot.generation);
+
+	for (unsigned i = 0; i < s->nworkers; i++)
+		if (!atomic_load(&s->threads[i].done) &&
+		    ys_worker_engine_gen(s->threads[i].w) != gen)
+			return false;
+	return true;
+}
+
+/* Main thread: signals, reloads and periodic output work until the workers end. */
+static void ys_sensor_loop(struct ys_sensor *s)
+{
+	uint64_t served = 0; /* highest control-socket reload request handled */
+
+	for (;;) {
+		unsigned done = 0;
+
+		for (unsigned i = 0; i < s->nworkers; i++)
+			done += atomic_load(&s->threads[i].done);
+		if (done == s->nworkers)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
+		if (ys_stop_requested)
+			for (unsigned i = 0; i < s->nworkers; i++)
+				ys_worker_stop(s->threads[i].w);
+
+		uint64_t req = atomic_load(&s->reload_req);
+
+		if ((ys_reload_requested || req > served) && !s->old_engine) {
+			int r;
+
+			ys_reload_requested = 0;
+			served = req;
+			r = ys_reload(s);
+			if (r) {
+				atomic_store(&s->reload_result, r);
+				atomic_store(&s->reload_done, served);
+			}
+		}
+		/* A reload is answered once every worker runs the new rules. */
+		if (s->old_engine && ys_reload_settled(s)) {
+			ys_detect_engine_free(s->old_engine);
+			s->old_engine = NULL;
+			ys_notice("sensor", "all workers run rules generation %" PRIu64,
+				  (uint64_t)atomic_load(&s->slot.generation));
+			atomic_store(&s->reload_result, (int64_t)atomic_load(&s->slot.generation));
+			atomic_store(&s->reload_done, served);
+		}
+		ys_output_tick(s->out, ys_wall_usec());
+	}
+	for (unsigned i = 0; i < s->nworkers; i++)
+		pthread_join(s->threads[i].tid, NULL);
+}
+
 int main(int argc, char **argv)
 {
+	static struct ys_sensor sensor; /* large (thread table); shared with the control thread */
+	struct ys_sensor *s = &sensor;
 	struct ys_opts o = { .checksum = "auto", .log_dir = "." };
 	struct ys_conf *conf = NULL;
 	struct ys_tenant_map *tenants = NULL;
-	struct ys_detect_engine *engine = NULL, *old_engine = NULL;
-	struct ys_engine_slot slot = { 0 };
-	struct ys_output *out = NULL;
-	struct ys_thread threads[YS_MAX_WORKERS] = { 0 };
+	struct ys_detect_engine *engine;
+	struct ys_metrics *metrics = NULL;
+	struct ys_control *control = NULL;
 	struct ys_worker_params wp;
 	struct ys_worker_stats sum;
 	char err[512] = "", hostname[256] = "";
-	unsigned nworkers = 0, started = 0;
-	double t0 = ys_mono_seconds();
+	unsigned started = 0;
 	int ret = 1;
 
+	s->t0 = ys_mono_seconds();
 	if (ys_parse_opts(argc, argv, &o))
 		return 2;
+	s->o = &o;
 	if (o.verbosity > 0)
 		ys_log_set_level(o.verbosity > 1 ? YS_LOG_DEBUG : YS_LOG_INFO);
 	else if (o.verbosity < 0)
@@ -519,16 +760,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	s->conf = conf;
 	tenants = ys_tenant_map_load(ys_conf_get(conf, "tenants"), err, sizeof(err));
 	if (!tenants) {
 		fprintf(stderr, "yunshao-sensor: %s\n", err[0] ? err : strerror(errno));
 		goto out_conf;
 	}
+	s->tenants = tenants;
 	engine = ys_build_engine(&o, conf);
 	if (!engine)
 		goto out_tenants;
-	atomic_store(&slot.engine, engine);
-	atomic_store(&slot.generation, 1);
+	atomic_store(&s->slot.engine, engine);
+	atomic_store(&s->slot.generation, 1);
 	if (o.test_only) {
 		const struct ys_detect_stats *ds = ys_detect_engine_stats(engine);
 
@@ -565,8 +808,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "yunshao-sensor: %s\n", err);
 		goto out_engine;
 	}
-	out = ys_output_new(&op, err, sizeof(err));
-	if (!out) {
+	s->out = ys_output_new(&op, err, sizeof(err));
+	if (!s->out) {
 		fprintf(stderr, "yunshao-sensor: output: %s\n", err[0] ? err : strerror(errno));
 		goto out_engine;
 	}
@@ -574,46 +817,77 @@ int main(int argc, char **argv)
 	memset(&wp, 0, sizeof(wp));
 	wp.conf = conf;
 	wp.tenants = tenants;
-	wp.engines = &slot;
-	wp.output = out;
+	wp.engines = &s->slot;
+	wp.output = s->out;
 	wp.decode.validate_checksums = strcmp(o.checksum, "none") != 0;
 	ys_stream_params_default(&wp.stream);
-	if (ys_stream_params_from_conf(conf, &wp.stream, err, sizeof(err))) {
+	ys_applayer_params_default(&wp.applayer);
+	if (ys_stream_params_from_conf(conf, &wp.stream, err, sizeof(err)) ||
+	    ys_applayer_params_from_conf(conf, &wp.applayer, err, sizeof(err))) {
 		fprintf(stderr, "yunshao-sensor: %s\n", err);
 		goto out_output;
 	}
 	if (o.pcap_file) {
 		wp.capture = &ys_capture_pcap_file;
 		wp.capture_params.source = o.pcap_file;
-		nworkers = 1; /* a file is read in order by one worker */
+		s->nworkers = 1; /* a file is read in order by one worker */
 	} else {
 		const char *method =
 			o.capture ? o.capture : ys_conf_str(conf, "capture.method", "af-packet");
+		int64_t nw = 0;
 
 		wp.capture = ys_capture_find(method);
 		if (!wp.capture) {
 			fprintf(stderr, "yunshao-sensor: unknown capture method '%s'\n", method);
 			goto out_output;
 		}
+		if (ys_conf_int(conf, "capture.workers", 0, &nw, err, sizeof(err))) {
+			fprintf(stderr, "yunshao-sensor: %s\n", err);
+			goto out_output;
+		}
 		wp.capture_params.source = o.iface;
 		wp.capture_params.promisc = true;
-		nworkers = o.workers ? o.workers : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-		if (nworkers < 1 || nworkers > YS_MAX_WORKERS)
-			nworkers = 1;
-		if (!wp.capture->name || strcmp(wp.capture->name, "pcap") == 0)
-			nworkers = 1; /* libpcap has no fanout: one handle */
+		wp.capture_params.xdp_mode = ys_conf_str(conf, "capture.xdp-mode", "auto");
+		s->nworkers = o.workers ? o.workers
+			      : nw > 0	? (unsigned)nw
+					: (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+		if (s->nworkers < 1 || s->nworkers > YS_MAX_WORKERS)
+			s->nworkers = 1;
+		if (strcmp(wp.capture->name, "pcap") == 0)
+			s->nworkers = 1; /* libpcap has no fanout: one handle */
 	}
-	wp.capture_params.workers = nworkers;
+	wp.capture_params.workers = s->nworkers;
 	wp.capture_params.fanout_id = (uint16_t)(getpid() & 0xffff);
 
-	for (unsigned i = 0; i < nworkers; i++) {
+	for (unsigned i = 0; i < s->nworkers; i++) {
 		wp.index = i;
-		threads[i].w = ys_worker_new(&wp, err, sizeof(err));
-		if (!threads[i].w) {
+		wp.capture_params.queue_id = i;
+		s->threads[i].w = ys_worker_new(&wp, err, sizeof(err));
+		if (!s->threads[i].w) {
 			fprintf(stderr, "yunshao-sensor: worker %u: %s\n", i, err);
 			goto out_workers;
 		}
 		started++;
+	}
+
+	const char *maddr =
+		o.metrics_addr ? o.metrics_addr : ys_conf_str(conf, "metrics.listen", NULL);
+	const char *cpath =
+		o.control_path ? o.control_path : ys_conf_str(conf, "control.socket", NULL);
+
+	if (maddr) {
+		metrics = ys_metrics_new(maddr, ys_metrics_fill, s, err, sizeof(err));
+		if (!metrics) {
+			fprintf(stderr, "yunshao-sensor: %s\n", err);
+			goto out_workers;
+		}
+	}
+	if (cpath) {
+		control = ys_control_new(cpath, ys_control_cmd, s, err, sizeof(err));
+		if (!control) {
+			fprintf(stderr, "yunshao-sensor: %s\n", err);
+			goto out_metrics;
+		}
 	}
 
 	struct sigaction sa = { .sa_handler = ys_on_signal };
@@ -624,71 +898,30 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	for (unsigned i = 0; i < nworkers; i++) {
-		if (pthread_create(&threads[i].tid, NULL, ys_thread_main, &threads[i]) != 0) {
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		if (pthread_create(&s->threads[i].tid, NULL, ys_thread_main, &s->threads[i]) != 0) {
 			fprintf(stderr, "yunshao-sensor: cannot start worker %u\n", i);
 			for (unsigned j = 0; j < i; j++) {
-				ys_worker_stop(threads[j].w);
-				pthread_join(threads[j].tid, NULL);
+				ys_worker_stop(s->threads[j].w);
+				pthread_join(s->threads[j].tid, NULL);
 			}
-			goto out_workers;
+			goto out_control;
 		}
 	}
 	ys_notice("sensor", "capturing from %s with %u worker(s)",
-		  o.pcap_file ? o.pcap_file : o.iface, nworkers);
+		  o.pcap_file ? o.pcap_file : o.iface, s->nworkers);
+	ys_sensor_loop(s);
 
-	/* Main thread: signals, reloads, periodic output work, until the workers end. */
-	for (;;) {
-		unsigned done = 0;
-
-		for (unsigned i = 0; i < nworkers; i++)
-			done += atomic_load(&threads[i].done);
-		if (done == nworkers)
-			break;
-		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
-		if (ys_stop_requested) {
-			for (unsigned i = 0; i < nworkers; i++)
-				ys_worker_stop(threads[i].w);
-		}
-		if (ys_reload_requested) {
-			ys_reload_requested = 0;
-			if (old_engine)
-				ys_warn("sensor", "a reload is still settling; try again shortly");
-			else
-				ys_reload(&o, conf, &slot, &old_engine);
-		}
-		if (old_engine) {
-			/* Free the old engine once no worker runs a context built from it. */
-			uint64_t gen = atomic_load(&slot.generation);
-			bool all = true;
-
-			for (unsigned i = 0; i < nworkers; i++)
-				all = all && (atomic_load(&threads[i].done) ||
-					      ys_worker_engine_gen(threads[i].w) == gen);
-			if (all) {
-				ys_detect_engine_free(old_engine);
-				old_engine = NULL;
-			}
-		}
-		ys_output_tick(out, ys_wall_usec());
-	}
-	for (unsigned i = 0; i < nworkers; i++)
-		pthread_join(threads[i].tid, NULL);
-
-	memset(&sum, 0, sizeof(sum));
 	ret = 0;
-	for (unsigned i = 0; i < nworkers; i++) {
-		struct ys_worker_stats ws;
-
-		ys_worker_get_stats(threads[i].w, &ws);
-		ys_sum_stats(&sum, &ws);
-		if (threads[i].ret)
+	for (unsigned i = 0; i < s->nworkers; i++)
+		if (s->threads[i].ret)
 			ret = 1;
-	}
+	ys_sensor_sum(s, &sum);
 	{
-		double elapsed = ys_mono_seconds() - t0;
-		json_t *stats = ys_stats_json(
-			&sum, ys_detect_engine_stats(atomic_load(&slot.engine)), out, elapsed);
+		double elapsed = ys_mono_seconds() - s->t0;
+		json_t *stats =
+			ys_stats_json(&sum, ys_detect_engine_stats(atomic_load(&s->slot.engine)),
+				      s->out, elapsed);
 
 		if (ys_write_stats(o.log_dir, stats))
 			ret = 1;
@@ -697,14 +930,18 @@ int main(int argc, char **argv)
 			  sum.packets, sum.alerts, elapsed);
 	}
 
+out_control:
+	ys_control_free(control);
+out_metrics:
+	ys_metrics_free(metrics);
 out_workers:
 	for (unsigned i = 0; i < started; i++)
-		ys_worker_free(threads[i].w);
+		ys_worker_free(s->threads[i].w);
 out_output:
-	ys_output_free(out);
+	ys_output_free(s->out);
 out_engine:
-	ys_detect_engine_free(old_engine);
-	ys_detect_engine_free(atomic_load(&slot.engine));
+	ys_detect_engine_free(s->old_engine);
+	ys_detect_engine_free(atomic_load(&s->slot.engine));
 out_tenants:
 	ys_tenant_map_free(tenants);
 out_conf:

@@ -103,13 +103,14 @@ static void ys_worker_flush_flow(struct ys_worker *w, struct ys_flow *f)
 		ys_inspect_reset(in);
 		if (ys_stream_flush_flow(w->stream, f, in) != 1)
 			break;
+		/* The app layer parses both directions' deliveries in one go. */
+		ys_applayer_handle(w->app, w->stream, NULL, f, in, f->last_usec);
 		for (int dir = 0; dir < 2; dir++) {
 			const struct ys_stream_delivery *d = ys_stream_delivery(w->stream, dir);
 
 			if (!d->len && !d->flags)
 				continue;
 			ys_worker_pseudo_packet(&pseudo, f, dir);
-			ys_applayer_handle_stream(w->app, &pseudo, f, dir, d, in);
 			ys_worker_detect(w, &pseudo, in);
 		}
 	}
@@ -125,7 +126,8 @@ static void ys_worker_flow_release(struct ys_flow *f, void *user)
 		ys_worker_flush_flow(w, f);
 		w->flushing = false;
 	}
-	ys_applayer_flow_release(w->app, f);
+	ys_applayer_flow_release(f->app);
+	f->app = NULL;
 	ys_stream_flow_release(w->stream, f);
 	ys_detect_flow_release(f->detect);
 	f->detect = NULL;
@@ -144,6 +146,7 @@ static void ys_worker_publish_stats(struct ys_worker *w)
 	w->st.decode = *ys_decoder_stats(w->dec);
 	w->st.flow = *ys_flow_table_stats(w->flows);
 	w->st.stream = *ys_stream_stats(w->stream);
+	w->st.app = *ys_applayer_stats(w->app);
 	if (w->cap && w->p.capture->stats)
 		w->p.capture->stats(w->cap, &w->st.capture);
 	pthread_mutex_lock(&w->snap_lock);
@@ -237,15 +240,10 @@ static void ys_worker_packet(struct ys_worker *w, const struct ys_frame *fr)
 	dirf = (pkt->flags & YS_PKT_TO_CLIENT) ? YS_BUF_F_TO_CLIENT : YS_BUF_F_TO_SERVER;
 	if (pkt->payload_len)
 		ys_inspect_add(in, YS_BUF_PACKET, pkt->payload, pkt->payload_len, dirf, UINT64_MAX);
-	if (f) {
-		if (pkt->proto == 6 && ys_stream_handle(w->stream, pkt, f, in) == 1) {
-			int dir = (pkt->flags & YS_PKT_TO_CLIENT) ? 1 : 0;
-
-			ys_applayer_handle_stream(w->app, pkt, f, dir,
-						  ys_stream_delivery(w->stream, dir), in);
-		} else if (pkt->proto == 17) {
-			ys_applayer_handle_udp(w->app, pkt, f, in);
-		}
+	if (f && (pkt->proto == 6 || pkt->proto == 17)) {
+		if (pkt->proto == 6)
+			ys_stream_handle(w->stream, pkt, f, in);
+		ys_applayer_handle(w->app, w->stream, pkt, f, in, pkt->ts_usec);
 	}
 	ys_worker_detect(w, pkt, in);
 }
@@ -279,9 +277,11 @@ struct ys_worker *ys_worker_new(const struct ys_worker_params *params, char *err
 		snprintf(err, errlen, "stream: %s", strerror(errno));
 		goto out_free;
 	}
-	w->app = ys_applayer_ctx_new(params->conf, err, errlen);
-	if (!w->app)
+	w->app = ys_applayer_ctx_new(&params->applayer);
+	if (!w->app) {
+		snprintf(err, errlen, "application layer: %s", strerror(errno));
 		goto out_free;
+	}
 	w->engine_gen = atomic_load(&params->engines->generation);
 	w->detect = ys_detect_ctx_new(atomic_load(&params->engines->engine));
 	if (!w->detect) {

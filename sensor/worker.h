@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "applayer.h"
 #include "capture.h"
 #include "decode.h"
 #include "detect.h"
@@ -43,6 +44,7 @@ struct ys_worker_params {
 	struct ys_decode_params decode;
 	struct ys_flow_params flow;
 	struct ys_stream_params stream;
+	struct ys_applayer_params applayer;
 	const struct ys_conf *conf;
 	const struct ys_tenant_map *tenants;
 	struct ys_engine_slot *engines;
@@ -55,6 +57,7 @@ struct ys_worker_stats {
 	struct ys_decode_stats decode;
 	struct ys_flow_stats flow;
 	struct ys_stream_stats stream;
+	struct ys_applayer_stats app;
 	struct ys_capture_stats capture;
 	uint64_t first_ts_usec, last_ts_usec;
 };

@@ -7,8 +7,10 @@
 #include "output_eve.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "applayer.h"
 #include "ys_event.h"
 
 /* Protocol names as Suricata prints them in "proto". */
@@ -124,6 +126,28 @@ static void ys_eve_tunnel(struct ys_jbuf *jb, const struct ys_tunnel *t)
 	ys_jbuf_close(jb, '}');
 }
 
+/* The http{} / dns{} / tls{} object of the alerting transaction, from the app layer. */
+static void ys_eve_app(struct ys_jbuf *jb, const struct ys_alert *al)
+{
+	json_t *obj = json_object(), *v;
+	const char *key;
+
+	if (!obj)
+		return;
+	if (ys_applayer_eve(al->in->app_flow, al->tx_id, obj) == 0) {
+		json_object_foreach(obj, key, v)
+		{
+			char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			if (d) {
+				ys_jbuf_json(jb, key, d, strlen(d));
+				free(d);
+			}
+		}
+	}
+	json_decref(obj);
+}
+
 void ys_eve_format_alert(struct ys_jbuf *jb, const struct ys_alert *al, const struct ys_eve_ctx *cx,
 			 char event_id[YS_UUID_STR_LEN])
 {
@@ -195,8 +219,8 @@ void ys_eve_format_alert(struct ys_jbuf *jb, const struct ys_alert *al, const st
 	ys_eve_metadata(jb, sig);
 	ys_jbuf_close(jb, '}');
 
-	if (cx->app_eve && al->in && al->in->app_flow)
-		cx->app_eve(jb, al->in->app_flow, al->tx_id);
+	if (al->in && al->in->app_flow)
+		ys_eve_app(jb, al);
 	if (f)
 		ys_eve_flow(jb, f);
 	if (cx->include_payload && al->payload && al->payload_len)

@@ -19,8 +19,6 @@ struct ys_eve_ctx {
 	const struct ys_tenant_map *tenants;
 	struct ys_sensor_identity sensor;
 	bool include_payload;
-	/* Adds the http{} / dns{} / tls{} object of the alerting transaction. */
-	void (*app_eve)(struct ys_jbuf *jb, const void *app_flow, uint64_t tx_id);
 };
 
 /* Write AL as one EVE record (no newline) into JB; a fresh UUIDv7 goes to EVENT_ID. */
