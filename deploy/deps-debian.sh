@@ -18,6 +18,8 @@ PKGS=(
 	python3-psycopg2 valgrind
 	# Kafka broker (jars from Maven Central)
 	default-jre-headless default-jdk-headless maven
+	# benchmarks: editcap and mergecap for ../shared/bench/make-mix20.sh
+	wireshark-common
 	# console tests, reports
 	chromium chromium-driver nodejs npm
 )
