@@ -4,6 +4,41 @@
  * (to server / to client, the first packet's sender is the client), TCP state
  * (new, established, closing, closed) and idle timeouts per state.
  *
+ * Direction: the sender of a flow's first packet is the client, except
+ *  - TCP SYN/ACK seen first (the SYN was missed): its sender is the server;
+ *  - TCP picked up midstream (first packet without SYN) from a port < 1024 to a
+ *    port >= 1024: its sender is taken as the server;
+ *  - ICMP/ICMPv6 echo-style reply seen first: its sender is the server.
+ * ICMP flows are keyed by the echo id (request and reply share a flow), other
+ * ICMP messages by type and code; client_port/server_port then hold that key.
+ *
+ * TCP (Suricata semantics for flow:established): a flow is established once
+ * the whole 3-way handshake was seen: SYN from the client, SYN/ACK from the
+ * server acknowledging it, ACK from the client acknowledging the SYN/ACK (the
+ * ack numbers are checked). The handshake's ACK itself is flagged
+ * YS_PKT_ESTABLISHED; so is every later packet, also after FIN/RST. One FIN
+ * makes the flow CLOSING, FINs both ways or an RST make it CLOSED; a new SYN on
+ * a CLOSED flow starts a new flow (port reuse). Packets flagged
+ * YS_PKT_BAD_CSUM are counted but never change TCP state. Midstream flows
+ * stay not established. UDP and other protocols: established once both
+ * directions were seen (the first reply is flagged established).
+ *
+ * Timeouts (idle time in packet time): new flows timeout_new; established TCP
+ * timeout_established; closing/closed TCP timeout_closed; established UDP
+ * and other protocols timeout_udp; ICMP timeout_icmp. A packet hitting an
+ * expired entry first evicts it, so results do not depend on how often
+ * ys_flow_timeout() runs.
+ *
+ * Memcap: at most memcap / sizeof(struct ys_flow) entries. When full, expired
+ * entries are reclaimed first, then the least recently active entry that is
+ * not an established TCP flow (evicted_memcap); when every entry is an
+ * established TCP flow the new flow is refused (memcap_refused) so that a flood
+ * cannot push out the sessions being inspected.
+ *
+ * flow_id: non-zero, below 2^53 (exact in JSON doubles), unique within a run
+ * for up to 256 tables (flow_id_seed = worker index) of 2^45 flows each, and
+ * reproducible from run to run.
+ *
  * The entry carries slots owned by later stages (stream, applayer, detect);
  * the table itself never interprets them: when an entry is evicted the
  * table calls the owner's release callback given at creation, so the module
@@ -45,14 +80,14 @@ struct ys_flow {
 
 	uint64_t flow_id; /* EVE flow_id: non-zero, unique within this sensor run */
 	enum ys_flow_state state;
-	uint8_t tcp_flags_seen; /* YS_TCP_* */
+	uint8_t tcp_flags_seen;		    /* YS_TCP_* */
 	uint8_t tcp_flags_ts, tcp_flags_tc; /* OR of flags per direction */
 	uint64_t start_usec, last_usec;
 	uint64_t pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient;
 	struct ys_tunnel tunnel; /* first packet's overlay, for EVE */
 	uint16_t vlan[YS_MAX_VLANS];
 	uint8_t vlan_count;
-	bool bypass;  /* no more inspection needed (stream depth reached, policy) */
+	bool bypass;	  /* no more inspection needed (stream depth reached, policy) */
 	bool sampled_out; /* tenant sampling decided not to inspect this flow */
 
 	/* Slots owned by later stages; released through the table's callback. */
@@ -64,16 +99,18 @@ struct ys_flow {
 	struct ys_flow *hnext;
 	struct ys_flow *lru_prev, *lru_next;
 	uint32_t hash;
+	uint8_t lru_class;
+	uint32_t tcp_isn_client, tcp_isn_server; /* handshake ack checks */
 };
 
 struct ys_flow_params {
-	uint64_t memcap;	  /* bytes for entries; default 128 MiB */
-	uint32_t hash_size;	  /* buckets, rounded up to a power of two; default 65536 */
-	uint32_t timeout_new;	  /* seconds idle before eviction, default 30 */
+	uint64_t memcap;	      /* bytes for entries; default 128 MiB */
+	uint32_t hash_size;	      /* buckets, rounded up to a power of two; default 65536 */
+	uint32_t timeout_new;	      /* seconds idle before eviction, default 30 */
 	uint32_t timeout_established; /* default 300 */
-	uint32_t timeout_closed;  /* default 10 */
-	uint32_t timeout_udp;	  /* default 120 (established UDP); new UDP uses timeout_new */
-	uint32_t timeout_icmp;	  /* default 30 */
+	uint32_t timeout_closed;      /* default 10 */
+	uint32_t timeout_udp;	      /* default 120 (established UDP); new UDP uses timeout_new */
+	uint32_t timeout_icmp;	      /* default 30 */
 	/* Called before an entry is reused or freed, to release stage slots. */
 	void (*release)(struct ys_flow *f, void *user);
 	void *release_user;
@@ -95,7 +132,8 @@ void ys_flow_table_free(struct ys_flow_table *t);
 /*
  * Find or create the flow of PKT (already decoded, tenant set), update its
  * counters and TCP state, set pkt->flow and the direction flags
- * YS_PKT_TO_SERVER / YS_PKT_TO_CLIENT / YS_PKT_ESTABLISHED / YS_PKT_FIRST_OF_FLOW.
+ * YS_PKT_TO_SERVER / YS_PKT_TO_CLIENT / YS_PKT_ESTABLISHED / YS_PKT_FIRST_OF_FLOW
+ * (ESTABLISHED: the flow is established after this packet's update).
  * Returns the flow, or NULL (pkt->flow NULL) when the memcap refused a new entry
  * or the packet has no flow (no IP).
  */

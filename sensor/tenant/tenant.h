@@ -1,8 +1,17 @@
 /*
  * Tenants: which cloud customer a packet belongs to. Looked up, in this order,
  * by overlay VNI, by VLAN (a QinQ outer/inner pair first, then the single
- * tag), then by CIDR of the inner source and destination addresses (longest
- * prefix wins). Unmatched traffic belongs to tenant 0, "unassigned".
+ * tag; on a QinQ packet a single-tag entry matches the OUTER tag, the
+ * provider's S-tag), then by CIDR of the inner source and destination
+ * addresses (longest prefix wins; on a tie the source's tenant). Unmatched
+ * traffic belongs to tenant 0, "unassigned". pkt->hw_tenant, when the XDP
+ * program set it, wins over all of these.
+ *
+ * Load errors name the node: "yunshao.yaml:12: tenants[1]: vni 5001 is given
+ * to tenant 101 and tenant 102". Rejected: unknown keys, id 0 or duplicate
+ * ids/names, VNIs outside 24 bits, VLAN ids outside 1..4094, CIDRs with host
+ * bits set, the same VNI / VLAN key / CIDR in two tenants, policy sample
+ * without sample: N.
  *
  * Config (yunshao.yaml):
  *   tenants:
@@ -55,13 +64,14 @@ struct ys_tenant {
 	size_t nvlans;
 	struct ys_tenant_cidr *cidrs;
 	size_t ncidrs;
-	const struct ys_conf *vars; /* per-tenant variable overrides, may be NULL */
+	const struct ys_conf *vars;  /* per-tenant variable overrides, may be NULL */
 	const struct ys_conf *rules; /* per-tenant rule files, may be NULL */
 };
 
 struct ys_tenant_map;
 
-/* Load from the "tenants" node of CONF (may be NULL: only tenant 0). NULL + errno
+/* Load from CONF: the "tenants" sequence itself, or a map holding a "tenants" key
+ * (either may be absent / NULL: only tenant 0). NULL + errno
  * on error with "file:line: reason" in ERR. The map keeps pointers into CONF,
  * which must outlive it. */
 struct ys_tenant_map *ys_tenant_map_load(const struct ys_conf *conf, char *err, size_t errlen);
@@ -74,6 +84,7 @@ uint32_t ys_tenant_classify(const struct ys_tenant_map *map, const struct ys_pac
 const struct ys_tenant *ys_tenant_get(const struct ys_tenant_map *map, uint32_t id);
 /* Name for id, "unassigned" for 0, "unknown" when not in the map. */
 const char *ys_tenant_name(const struct ys_tenant_map *map, uint32_t id);
+/* Number of tenants including tenant 0 (which is ys_tenant_at(map, 0)). */
 size_t ys_tenant_count(const struct ys_tenant_map *map);
 /* i-th tenant (0 <= i < count), for iteration by exporters and the XDP loader. */
 const struct ys_tenant *ys_tenant_at(const struct ys_tenant_map *map, size_t i);
