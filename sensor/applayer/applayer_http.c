@@ -27,7 +27,7 @@
 #define YS_HTTP_RAW_HDR_MAX (32 * 1024)
 #define YS_HTTP_PENDING_MAX (64 * 1024)
 
-enum { P_URI = 0, P_HEADER, P_NAMES, P_START, P_COUNT };
+enum { P_URI = 0, P_HOST, P_HEADER, P_NAMES, P_START, P_COUNT };
 
 struct piece {
 	uint32_t off, len;
@@ -143,6 +143,18 @@ static void build_side(struct ys_http_side *sd, int side, const bstr *line, htp_
 			rc |= put_bstr(b, u->fragment);
 		}
 		sd->pc[P_URI].len = b->len - sd->pc[P_URI].off;
+	}
+	if (side == 0 && tx->request_hostname) {
+		/* http.host is lower case (libhtp keeps the case it saw). */
+		sd->pc[P_HOST].off = b->len;
+		rc |= put_bstr(b, tx->request_hostname);
+		sd->pc[P_HOST].len = b->len - sd->pc[P_HOST].off;
+		for (uint32_t i = 0; rc == 0 && i < sd->pc[P_HOST].len; i++) {
+			uint8_t *c = b->p + sd->pc[P_HOST].off + i;
+
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (uint8_t)(*c + 32);
+		}
 	}
 	sd->pc[P_HEADER].off = b->len;
 	for (size_t i = 0; i < n; i++) {
@@ -413,7 +425,7 @@ static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_i
 	if (rq->hdr_done) {
 		htp_table_t *h = tx->request_headers;
 
-		add_bstr(in, YS_BUF_HTTP_HOST, tx->request_hostname, ts, id);
+		add_piece(in, YS_BUF_HTTP_HOST, rq, P_HOST, ts, id);
 		add_hdr(in, YS_BUF_HTTP_HOST_RAW, h, "host", ts, id);
 		add_piece(in, YS_BUF_HTTP_HEADER, rq, P_HEADER, ts, id);
 		if (rq->raw.len)
