@@ -61,7 +61,7 @@ struct ys_sig_info {
 };
 
 struct ys_detect_params {
-	const struct ys_conf *vars; /* node with address-groups / port-groups, may be NULL */
+	const struct ys_conf *vars;	 /* node with address-groups / port-groups, may be NULL */
 	const char *classification_file; /* NULL: built-in default table */
 	const char *reference_file;	 /* NULL: none */
 	/* Per-tenant variable overrides: tenant rule sets are engines of their own. */
@@ -96,8 +96,7 @@ struct ys_detect_failure {
 	const char *keyword; /* the keyword that failed, or "syntax" */
 	const char *reason;
 };
-size_t ys_detect_failures(const struct ys_detect_engine *eng,
-			  const struct ys_detect_failure **out);
+size_t ys_detect_failures(const struct ys_detect_engine *eng, const struct ys_detect_failure **out);
 
 struct ys_detect_ctx *ys_detect_ctx_new(struct ys_detect_engine *eng);
 void ys_detect_ctx_free(struct ys_detect_ctx *ctx);

@@ -1,0 +1,488 @@
+/*
+ * Compile: order the rules as Suricata does, then build the prefilter.
+ *
+ * Order (the evaluation and alert order): action (pass, drop, reject,
+ * alert), then rules that set flowbits/flowints before those that read them,
+ * then priority; ties keep load order. A sig's index is its rank, so sorting
+ * candidate indexes yields evaluation order.
+ *
+ * Groups: for each protocol class and direction (to server: the packet's
+ * destination port is the server port; to client: its source port), rules
+ * whose server-side port set is small are indexed per port (identical rule
+ * lists share one group), the others form the "any port" group. A packet
+ * scans at most two groups. Each group holds one Hyperscan block-mode
+ * database with the fast patterns of its rules whose fast pattern lies in
+ * the packet payload, plus the rules without a fast pattern, which are
+ * always evaluated. App-layer buffers get one database per buffer id.
+ * Identical patterns (bytes + case) are compiled once and map to all their
+ * rules.
+ */
+#include "detect_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hs/hs.h>
+
+#include "ys_log.h"
+
+#define SPECIFIC_PORTS_MAX 1024
+
+/* ---- ordering ---- */
+
+static int action_rank(enum ys_action a)
+{
+	switch (a) {
+	case YS_ACTION_PASS:
+		return 0;
+	case YS_ACTION_DROP:
+		return 1;
+	case YS_ACTION_REJECT:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+static int sig_order_cmp(const void *a, const void *b)
+{
+	const struct ys_sig *x = *(const struct ys_sig *const *)a;
+	const struct ys_sig *y = *(const struct ys_sig *const *)b;
+	int d;
+
+	d = action_rank(x->info.action) - action_rank(y->info.action);
+	if (d)
+		return d;
+	d = (int)y->fb_order - (int)x->fb_order;
+	if (d)
+		return d;
+	d = (int)y->fi_order - (int)x->fi_order;
+	if (d)
+		return d;
+	d = x->info.priority - y->info.priority;
+	if (d)
+		return d;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void ys_detect_sigs_order(struct ys_detect_engine *eng)
+{
+	for (uint32_t i = 0; i < eng->nsigs; i++)
+		eng->sigs[i]->idx = i; /* load order as the tie breaker */
+	qsort(eng->sigs, eng->nsigs, sizeof(*eng->sigs), sig_order_cmp);
+	for (uint32_t i = 0; i < eng->nsigs; i++)
+		eng->sigs[i]->idx = i;
+}
+
+/* ---- group building ---- */
+
+struct pat {
+	const uint8_t *p;
+	uint32_t len;
+	bool nocase;
+	uint32_t sig;
+};
+
+static void group_free(struct ys_detect_group *g)
+{
+	if (!g)
+		return;
+	hs_free_database(g->db);
+	free(g->pat_first);
+	free(g->pat_sigs);
+	free(g->nofp);
+	free(g);
+}
+
+void ys_detect_groups_free(struct ys_detect_engine *eng)
+{
+	for (uint32_t i = 0; i < eng->ngroups; i++)
+		group_free(eng->groups[i]);
+	free(eng->groups);
+	eng->groups = NULL;
+	eng->ngroups = eng->groups_cap = 0;
+	for (int pc = 0; pc < YS_PC_COUNT; pc++)
+		for (int d = 0; d < 2; d++) {
+			free(eng->port_group[pc][d]);
+			eng->port_group[pc][d] = NULL;
+		}
+	free(eng->app_nofp);
+	eng->app_nofp = NULL;
+	eng->napp_nofp = 0;
+	hs_free_scratch(eng->proto_scratch);
+	eng->proto_scratch = NULL;
+}
+
+static int pat_cmp(const void *a, const void *b)
+{
+	const struct pat *x = a, *y = b;
+	if (x->nocase != y->nocase)
+		return x->nocase ? 1 : -1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	int c = memcmp(x->p, y->p, x->len);
+	if (c)
+		return c;
+	return x->sig < y->sig ? -1 : x->sig > y->sig;
+}
+
+static bool pat_same(const struct pat *x, const struct pat *y)
+{
+	return x->nocase == y->nocase && x->len == y->len && memcmp(x->p, y->p, x->len) == 0;
+}
+
+static void sig_fp(const struct ys_sig *s, const uint8_t **p, uint32_t *len, bool *nocase)
+{
+	const struct ys_sm *sm = &s->sms[s->fp_sm];
+	*p = sm->u.c.pat;
+	*len = sm->u.c.len;
+	if (sm->flags & YS_CF_FAST_CHOP) {
+		*p += sm->u.c.chop_off;
+		*len = sm->u.c.chop_len;
+	}
+	*nocase = (sm->flags & YS_CF_NOCASE) != 0;
+}
+
+/* Build a group from a list of sig indexes. FP_BUF: the buffer whose fast
+ * patterns go into the database; rules without a fast pattern go to nofp
+ * when WANT_NOFP. Returns the group number (index + 1), or 0 on error. */
+static uint32_t group_build(struct ys_detect_engine *eng, const uint32_t *sigs, uint32_t n,
+			    uint16_t fp_buf, bool want_nofp, int *rc)
+{
+	struct ys_detect_group *g = calloc(1, sizeof(*g));
+	struct pat *pats = NULL;
+	uint32_t np = 0;
+	const char **exprs = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	size_t *lens = NULL;
+	hs_compile_error_t *cerr = NULL;
+
+	if (!g)
+		goto nomem;
+	g->nsigs = n;
+	pats = calloc(n ? n : 1, sizeof(*pats));
+	g->nofp = calloc(n ? n : 1, sizeof(*g->nofp));
+	if (!pats || !g->nofp)
+		goto nomem;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ys_sig *s = eng->sigs[sigs[i]];
+		if (s->fp_sm >= 0 && s->fp_buf == fp_buf) {
+			sig_fp(s, &pats[np].p, &pats[np].len, &pats[np].nocase);
+			pats[np].sig = sigs[i];
+			np++;
+		} else if (s->fp_sm < 0 && want_nofp) {
+			g->nofp[g->nnofp++] = sigs[i];
+		}
+	}
+	if (np) {
+		qsort(pats, np, sizeof(*pats), pat_cmp);
+		uint32_t nu = 0;
+		for (uint32_t i = 0; i < np; i++)
+			if (i == 0 || !pat_same(&pats[i], &pats[i - 1]))
+				nu++;
+		g->npat = nu;
+		g->pat_first = calloc(nu + 1, sizeof(*g->pat_first));
+		g->pat_sigs = calloc(np, sizeof(*g->pat_sigs));
+		exprs = calloc(nu, sizeof(*exprs));
+		flags = calloc(nu, sizeof(*flags));
+		ids = calloc(nu, sizeof(*ids));
+		lens = calloc(nu, sizeof(*lens));
+		if (!g->pat_first || !g->pat_sigs || !exprs || !flags || !ids || !lens)
+			goto nomem;
+		uint32_t u = 0;
+		for (uint32_t i = 0; i < np; i++) {
+			if (i == 0 || !pat_same(&pats[i], &pats[i - 1])) {
+				g->pat_first[u] = i;
+				exprs[u] = (const char *)pats[i].p;
+				lens[u] = pats[i].len;
+				flags[u] = HS_FLAG_SINGLEMATCH |
+					   (pats[i].nocase ? HS_FLAG_CASELESS : 0);
+				ids[u] = u;
+				u++;
+			}
+			g->pat_sigs[i] = pats[i].sig;
+		}
+		g->pat_first[nu] = np;
+		/* pat_sigs within one pattern are sorted by sig index (pat_cmp). */
+		hs_database_t *db = NULL;
+		if (hs_compile_lit_multi(exprs, flags, ids, lens, nu, HS_MODE_BLOCK, NULL, &db,
+					 &cerr) != HS_SUCCESS) {
+			ys_err(YS_DETECT_MOD, "hyperscan compile failed (pattern %d): %s",
+			       cerr ? cerr->expression : -1, cerr ? cerr->message : "?");
+			hs_free_compile_error(cerr);
+			*rc = -EINVAL;
+			goto out_err;
+		}
+		g->db = db;
+		if (hs_alloc_scratch(g->db, (hs_scratch_t **)&eng->proto_scratch) != HS_SUCCESS) {
+			*rc = -ENOMEM;
+			goto out_err;
+		}
+		size_t sz = 0;
+		hs_database_size(g->db, &sz);
+		eng->stats.hs_bytes += sz;
+		eng->stats.hs_databases++;
+	}
+	free(pats);
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(lens);
+	if (eng->ngroups == eng->groups_cap) {
+		uint32_t nc = eng->groups_cap ? eng->groups_cap * 2 : 64;
+		struct ys_detect_group **nv = realloc(eng->groups, nc * sizeof(*nv));
+		if (!nv) {
+			group_free(g);
+			*rc = -ENOMEM;
+			return 0;
+		}
+		eng->groups = nv;
+		eng->groups_cap = nc;
+	}
+	eng->groups[eng->ngroups++] = g;
+	eng->stats.groups++;
+	return eng->ngroups;
+nomem:
+	*rc = -ENOMEM;
+out_err:
+	free(pats);
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(lens);
+	group_free(g);
+	return 0;
+}
+
+static bool sig_in_dir(const struct ys_sig *s, int dir)
+{
+	if (dir == 0 && (s->flow & YS_FLOW_TO_CLIENT))
+		return false;
+	if (dir == 1 && (s->flow & YS_FLOW_TO_SERVER))
+		return false;
+	return true;
+}
+
+/* The rule's port set on the server side for DIR, or NULL when it is broad
+ * (or the rule is bidirectional): then it belongs to the any-port group. */
+static const struct ys_port_set *sig_key_ports(const struct ys_sig *s, int dir)
+{
+	const struct ys_port_set *ps = dir == 0 ? &s->dp : &s->sp;
+	if (s->flags & YS_SIG_F_BIDIR)
+		return NULL;
+	if (ps->any || ys_port_set_size(ps) > SPECIFIC_PORTS_MAX)
+		return NULL;
+	return ps;
+}
+
+/* Only the packet-payload side needs grouping: rules whose fast pattern lives
+ * in an app-layer buffer are found through that buffer's database. */
+static bool sig_in_pkt_groups(const struct ys_sig *s)
+{
+	if (s->fp_sm >= 0)
+		return s->fp_buf == YS_BUF_PACKET;
+	return s->buf_mask == 0;
+}
+
+static uint64_t list_hash(const uint32_t *v, uint32_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ n;
+	for (uint32_t i = 0; i < n; i++) {
+		h ^= v[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int build_pc_dir(struct ys_detect_engine *eng, int pc, int dir)
+{
+	uint32_t *any = NULL, nany = 0;
+	uint32_t *cnt = NULL, *start = NULL, *lists = NULL;
+	uint64_t *hashes = NULL;
+	uint16_t *table = NULL;
+	uint32_t *reps = NULL, nreps = 0;
+	int rc = 0;
+	bool ports = pc == YS_PC_TCP || pc == YS_PC_UDP;
+
+	any = calloc(eng->nsigs + 1, sizeof(*any));
+	cnt = calloc(65537, sizeof(*cnt));
+	if (!any || !cnt) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* pass 1: count per port */
+	for (uint32_t i = 0; i < eng->nsigs; i++) {
+		const struct ys_sig *s = eng->sigs[i];
+		if (!(s->pclass_mask & (1u << pc)) || !sig_in_dir(s, dir) || !sig_in_pkt_groups(s))
+			continue;
+		const struct ys_port_set *ps = ports ? sig_key_ports(s, dir) : NULL;
+		if (!ps) {
+			any[nany++] = i;
+			continue;
+		}
+		for (uint32_t p = 0; p < 65536; p++)
+			if (ys_port_set_match(ps, (uint16_t)p))
+				cnt[p]++;
+	}
+	eng->any_group[pc][dir] = nany ? group_build(eng, any, nany, YS_BUF_PACKET, true, &rc) : 0;
+	if (rc < 0)
+		goto out;
+	if (!ports)
+		goto out;
+	start = calloc(65537, sizeof(*start));
+	if (!start) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	uint32_t total = 0;
+	for (uint32_t p = 0; p < 65536; p++) {
+		start[p] = total;
+		total += cnt[p];
+	}
+	start[65536] = total;
+	if (total == 0)
+		goto out;
+	lists = calloc(total, sizeof(*lists));
+	hashes = calloc(65536, sizeof(*hashes));
+	table = calloc(65536, sizeof(*table));
+	reps = calloc(65536, sizeof(*reps));
+	if (!lists || !hashes || !table || !reps) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memset(cnt, 0, 65537 * sizeof(*cnt));
+	for (uint32_t i = 0; i < eng->nsigs; i++) {
+		const struct ys_sig *s = eng->sigs[i];
+		if (!(s->pclass_mask & (1u << pc)) || !sig_in_dir(s, dir) || !sig_in_pkt_groups(s))
+			continue;
+		const struct ys_port_set *ps = sig_key_ports(s, dir);
+		if (!ps)
+			continue;
+		/* walk the ranges instead of all ports: positive ranges minus negatives */
+		for (uint32_t p = 0; p < 65536; p++) {
+			if (ps->npos) {
+				/* jump quickly over gaps */
+				bool in = false;
+				for (uint32_t r = 0; r < ps->npos; r++)
+					if (p >= ps->pos[r].lo && p <= ps->pos[r].hi) {
+						in = true;
+						break;
+					}
+				if (!in) {
+					uint32_t next = 65536;
+					for (uint32_t r = 0; r < ps->npos; r++)
+						if (ps->pos[r].lo > p && ps->pos[r].lo < next)
+							next = ps->pos[r].lo;
+					p = next - 1;
+					continue;
+				}
+			}
+			if (ys_port_set_match(ps, (uint16_t)p))
+				lists[start[p] + cnt[p]++] = i;
+		}
+	}
+	/* dedupe identical per-port lists */
+	for (uint32_t p = 0; p < 65536; p++) {
+		if (!cnt[p])
+			continue;
+		hashes[p] = list_hash(&lists[start[p]], cnt[p]);
+		uint32_t found = 0;
+		for (uint32_t k = 0; k < nreps && !found; k++) {
+			uint32_t q = reps[k];
+			if (cnt[q] == cnt[p] && hashes[q] == hashes[p] &&
+			    memcmp(&lists[start[q]], &lists[start[p]], cnt[p] * sizeof(*lists)) ==
+				    0)
+				found = table[q];
+		}
+		if (!found) {
+			reps[nreps++] = p;
+			if (eng->ngroups >= 65535) {
+				rc = -E2BIG;
+				goto out;
+			}
+			found = group_build(eng, &lists[start[p]], cnt[p], YS_BUF_PACKET, true,
+					    &rc);
+			if (rc < 0)
+				goto out;
+		}
+		table[p] = (uint16_t)found;
+	}
+	eng->port_group[pc][dir] = table;
+	table = NULL;
+out:
+	free(any);
+	free(cnt);
+	free(start);
+	free(lists);
+	free(hashes);
+	free(table);
+	free(reps);
+	return rc;
+}
+
+int ys_detect_groups_build(struct ys_detect_engine *eng)
+{
+	int rc = 0;
+	uint32_t *v = calloc(eng->nsigs + 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (int pc = 0; pc < YS_PC_COUNT; pc++)
+		for (int d = 0; d < 2; d++) {
+			rc = build_pc_dir(eng, pc, d);
+			if (rc < 0)
+				goto out;
+		}
+	for (uint16_t b = YS_BUF_HTTP_URI; b < YS_BUF_COUNT; b++) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < eng->nsigs; i++)
+			if (eng->sigs[i]->fp_sm >= 0 && eng->sigs[i]->fp_buf == b)
+				v[n++] = i;
+		eng->buf_group[b] = n ? group_build(eng, v, n, b, false, &rc) : 0;
+		if (rc < 0)
+			goto out;
+	}
+	eng->napp_nofp = 0;
+	for (uint32_t i = 0; i < eng->nsigs; i++)
+		if (eng->sigs[i]->fp_sm < 0 && eng->sigs[i]->buf_mask)
+			v[eng->napp_nofp++] = i;
+	eng->app_nofp = v;
+	v = NULL;
+	for (uint32_t i = 0; i < eng->nsigs; i++)
+		if (eng->sigs[i]->fp_sm < 0)
+			eng->stats.pcre_only++;
+out:
+	free(v);
+	return rc;
+}
+
+int ys_detect_engine_compile(struct ys_detect_engine *eng)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	if (eng->compiled)
+		return -EBUSY;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ys_detect_sigs_order(eng);
+	rc = ys_detect_groups_build(eng);
+	if (rc < 0) {
+		ys_err(YS_DETECT_MOD, "rule compile failed: %s", strerror(-rc));
+		ys_detect_groups_free(eng);
+		return rc;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	eng->stats.compile_seconds =
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	eng->compiled = true;
+	ys_info(YS_DETECT_MOD,
+		"%u rules loaded, %u failed, %u duplicates; %u groups, %u databases (%zu bytes), "
+		"%u rules without fast pattern; compiled in %.2f s",
+		eng->stats.rules_loaded, eng->stats.rules_failed, eng->stats.rules_skipped_dup,
+		eng->stats.groups, eng->stats.hs_databases, eng->stats.hs_bytes,
+		eng->stats.pcre_only, eng->stats.compile_seconds);
+	return 0;
+}

@@ -1,0 +1,416 @@
+/*
+ * The per-packet path: ys_detect_inspect().
+ *
+ *   1. pick the groups by array index: protocol class, direction, server port;
+ *   2. prefilter: Hyperscan over the packet payload (and the reassembled
+ *      stream for TCP) with the group databases, and over each app-layer
+ *      buffer with that buffer's database; every hit marks its rules as
+ *      candidates (a generation stamp dedupes without clearing);
+ *   3. add the group's rules without a fast pattern;
+ *   4. sort candidates (index = evaluation rank) and evaluate each: header,
+ *      flow, packet keywords, flowbits/flowint checks, then the buffer match
+ *      lists; on a match apply flowbits/flowint actions, pass verdicts,
+ *      thresholds, and queue the alert;
+ *   5. report alerts in rank order.
+ *
+ * Nothing here allocates, except the per-flow state the first time a flow
+ * needs it. Scratch space (Hyperscan, PCRE2, candidate arrays) lives in the
+ * ctx, one per worker.
+ */
+#include "detect_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+#include <netinet/in.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+struct pending {
+	uint32_t sig;
+	const uint8_t *payload;
+	uint32_t payload_len;
+	uint64_t tx_id;
+};
+
+struct ys_detect_ctx {
+	struct ys_detect_engine *eng;
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;
+	struct ys_thr_table *thr;
+	uint32_t *stamp;
+	uint32_t gen;
+	uint32_t *cand;
+	uint32_t ncand;
+	struct pending *alerts;
+	uint32_t nalerts;
+	uint8_t *xbuf; /* transformed buffer (dotprefix) */
+	uint32_t xcap;
+	const struct ys_detect_group *cur; /* group being scanned (callback) */
+};
+
+struct ys_detect_ctx *ys_detect_ctx_new(struct ys_detect_engine *eng)
+{
+	struct ys_detect_ctx *ctx;
+
+	if (!eng || !eng->compiled) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	ctx->eng = eng;
+	if (eng->proto_scratch && hs_clone_scratch(eng->proto_scratch, &ctx->scratch) != HS_SUCCESS)
+		goto out_free;
+	ctx->md = pcre2_match_data_create(32, NULL);
+	ctx->thr = ys_thr_table_new(65536);
+	ctx->stamp = calloc(eng->nsigs + 1, sizeof(*ctx->stamp));
+	ctx->cand = calloc(eng->nsigs + 1, sizeof(*ctx->cand));
+	ctx->alerts = calloc(eng->nsigs + 1, sizeof(*ctx->alerts));
+	ctx->xcap = 65536;
+	ctx->xbuf = malloc(ctx->xcap);
+	if (!ctx->xbuf || !ctx->md || !ctx->thr || !ctx->stamp || !ctx->cand || !ctx->alerts)
+		goto out_free;
+	return ctx;
+out_free:
+	ys_detect_ctx_free(ctx);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void ys_detect_ctx_free(struct ys_detect_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	hs_free_scratch(ctx->scratch);
+	pcre2_match_data_free(ctx->md);
+	ys_thr_table_free(ctx->thr);
+	free(ctx->stamp);
+	free(ctx->cand);
+	free(ctx->alerts);
+	free(ctx->xbuf);
+	free(ctx);
+}
+
+static inline void cand_add(struct ys_detect_ctx *ctx, uint32_t sig)
+{
+	if (ctx->stamp[sig] != ctx->gen) {
+		ctx->stamp[sig] = ctx->gen;
+		ctx->cand[ctx->ncand++] = sig;
+	}
+}
+
+static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		       void *user)
+{
+	struct ys_detect_ctx *ctx = user;
+	const struct ys_detect_group *g = ctx->cur;
+
+	for (uint32_t i = g->pat_first[id]; i < g->pat_first[id + 1]; i++)
+		cand_add(ctx, g->pat_sigs[i]);
+	return 0;
+}
+
+static void scan_group(struct ys_detect_ctx *ctx, uint32_t gno, const uint8_t *d, uint32_t len,
+		       bool nofp)
+{
+	const struct ys_detect_group *g;
+	if (!gno)
+		return;
+	g = ctx->eng->groups[gno - 1];
+	if (g->db && d && len) {
+		ctx->cur = g;
+		hs_scan(g->db, (const char *)d, len, 0, ctx->scratch, on_hs_match, ctx);
+	}
+	if (nofp)
+		for (uint32_t i = 0; i < g->nnofp; i++)
+			cand_add(ctx, g->nofp[i]);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static enum ys_pclass pkt_pclass(const struct ys_packet *pkt)
+{
+	switch (pkt->proto) {
+	case IPPROTO_TCP:
+		return YS_PC_TCP;
+	case IPPROTO_UDP:
+		return YS_PC_UDP;
+	case IPPROTO_ICMP:
+		return YS_PC_ICMP;
+	case IPPROTO_ICMPV6:
+		return YS_PC_ICMP6;
+	default:
+		return YS_PC_OTHER;
+	}
+}
+
+static bool header_match(const struct ys_sig *s, const struct ys_packet *pkt)
+{
+	bool ports = pkt->proto == IPPROTO_TCP || pkt->proto == IPPROTO_UDP ||
+		     pkt->proto == IPPROTO_SCTP;
+
+	if ((s->flags & YS_SIG_F_IPV4_ONLY) && pkt->ip_version != 4)
+		return false;
+	if ((s->flags & YS_SIG_F_IPV6_ONLY) && pkt->ip_version != 6)
+		return false;
+	if (!ports && (!s->sp.any || !s->dp.any))
+		return false;
+	if (ys_addr_set_match(&s->src, &pkt->src) && ys_addr_set_match(&s->dst, &pkt->dst) &&
+	    (!ports ||
+	     (ys_port_set_match(&s->sp, pkt->sport) && ys_port_set_match(&s->dp, pkt->dport))))
+		return true;
+	if (s->flags & YS_SIG_F_BIDIR)
+		return ys_addr_set_match(&s->src, &pkt->dst) &&
+		       ys_addr_set_match(&s->dst, &pkt->src) &&
+		       (!ports || (ys_port_set_match(&s->sp, pkt->dport) &&
+				   ys_port_set_match(&s->dp, pkt->sport)));
+	return false;
+}
+
+static bool flow_match(const struct ys_sig *s, const struct ys_packet *pkt)
+{
+	uint8_t f = s->flow;
+	if (!f || f == YS_FLOW_STATELESS)
+		return true;
+	if ((f & YS_FLOW_TO_SERVER) && !(pkt->flags & YS_PKT_TO_SERVER))
+		return false;
+	if ((f & YS_FLOW_TO_CLIENT) && !(pkt->flags & YS_PKT_TO_CLIENT))
+		return false;
+	if ((f & YS_FLOW_ESTABLISHED) && !(pkt->flags & YS_PKT_ESTABLISHED))
+		return false;
+	if ((f & YS_FLOW_NOT_ESTABLISHED) && (pkt->flags & YS_PKT_ESTABLISHED))
+		return false;
+	return true;
+}
+
+/* Evaluate sig S fully. On a match fills the alert payload fields. */
+static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
+		      const struct ys_packet *pkt, const struct ys_inspect *in,
+		      const struct ys_buf *stream, struct ys_detect_flow *df, struct pending *out)
+{
+	struct ys_match_state st;
+
+	if (!(s->pclass_mask & (1u << pkt_pclass(pkt))))
+		return false;
+	if (!flow_match(s, pkt) || !header_match(s, pkt))
+		return false;
+	if (s->app_proto != YS_APP_UNKNOWN) {
+		bool same = in && in->app_proto == s->app_proto;
+		if (same == s->app_proto_neg)
+			return false;
+	}
+	for (uint32_t i = 0; i < s->npms; i++)
+		if (!ys_pm_match(&s->pms[i], pkt))
+			return false;
+	for (uint32_t i = 0; i < s->nfbs; i++)
+		if (!ys_flowbits_check(df, &s->fbs[i]))
+			return false;
+	for (uint32_t i = 0; i < s->nfis; i++)
+		if (!ys_flowint_check(df, &s->fis[i]))
+			return false;
+
+	st.md = ctx->md;
+	out->payload = pkt->payload;
+	out->payload_len = pkt->payload_len;
+	out->tx_id = UINT64_MAX;
+	bool have_payload = false;
+	for (uint32_t b = 0; b < s->nbm; b++) {
+		const struct ys_bufmatch *bm = &s->bm[b];
+		const struct ys_sm *sms = &s->sms[bm->first];
+		bool ok = false;
+
+		if (bm->buf == YS_BUF_PACKET || bm->buf == YS_BUF_STREAM) {
+			bool try_pkt = !(s->flags & YS_SIG_F_TCP_STREAM) &&
+				       !(s->flow & YS_FLOW_ONLY_STREAM);
+			bool try_stream = stream && pkt->proto == IPPROTO_TCP &&
+					  !(s->flags & YS_SIG_F_TCP_PKT) &&
+					  !(s->flow & YS_FLOW_NO_STREAM);
+			if (bm->buf == YS_BUF_STREAM)
+				try_pkt = false;
+			if (try_pkt && pkt->payload_len &&
+			    ys_sm_list_match(s, sms, bm->n, pkt->payload, pkt->payload_len, &st)) {
+				ok = true;
+				if (!have_payload) {
+					out->payload = pkt->payload;
+					out->payload_len = pkt->payload_len;
+				}
+			} else if (try_pkt && !pkt->payload_len && bm->n &&
+				   sms[0].type == YS_SM_ISDATAAT) {
+				/* isdataat on an empty payload: let the list decide */
+				ok = ys_sm_list_match(s, sms, bm->n, NULL, 0, &st);
+			} else if (try_stream && stream->len &&
+				   ys_sm_list_match(s, sms, bm->n, stream->data, stream->len,
+						    &st)) {
+				ok = true;
+				if (!have_payload) {
+					out->payload = stream->data;
+					out->payload_len = stream->len;
+				}
+			}
+			if (ok)
+				have_payload = true;
+		} else if (in) {
+			for (uint32_t k = 0; k < in->nbufs && !ok; k++) {
+				const struct ys_buf *buf = &in->bufs[k];
+				if (buf->id != bm->buf)
+					continue;
+				if ((s->flow & YS_FLOW_TO_SERVER) &&
+				    (buf->flags & YS_BUF_F_TO_CLIENT) &&
+				    !(buf->flags & YS_BUF_F_TO_SERVER))
+					continue;
+				if ((s->flow & YS_FLOW_TO_CLIENT) &&
+				    (buf->flags & YS_BUF_F_TO_SERVER) &&
+				    !(buf->flags & YS_BUF_F_TO_CLIENT))
+					continue;
+				const uint8_t *d = buf->data;
+				uint32_t dlen = buf->len;
+				if (bm->xform & YS_XFORM_DOTPREFIX) {
+					if (dlen + 1 > ctx->xcap)
+						continue;
+					ctx->xbuf[0] = '.';
+					memcpy(ctx->xbuf + 1, d, dlen);
+					d = ctx->xbuf;
+					dlen++;
+				}
+				if (ys_sm_list_match(s, sms, bm->n, d, dlen, &st)) {
+					ok = true;
+					out->tx_id = buf->tx_id;
+					if (!have_payload) {
+						out->payload = buf->data;
+						out->payload_len = buf->len;
+						have_payload = true;
+					}
+				}
+			}
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
+			   const struct ys_inspect *in, ys_alert_fn on_alert, void *user)
+{
+	const struct ys_detect_engine *eng = ctx->eng;
+	struct ys_detect_flow *df = NULL;
+	const struct ys_buf *stream = NULL;
+	uint64_t present = 0;
+	unsigned nalerts = 0;
+	enum ys_pclass pc;
+	int dir;
+
+	if (!pkt->ip_version || eng->nsigs == 0)
+		return 0;
+	if (pkt->flow) {
+		df = pkt->flow->detect;
+		if (df && df->passed)
+			return 0;
+	}
+	if (++ctx->gen == 0) {
+		memset(ctx->stamp, 0, (eng->nsigs + 1) * sizeof(*ctx->stamp));
+		ctx->gen = 1;
+	}
+	ctx->ncand = 0;
+	ctx->nalerts = 0;
+	pc = pkt_pclass(pkt);
+	dir = (pkt->flags & YS_PKT_TO_CLIENT) ? 1 : 0;
+
+	if (in) {
+		for (uint32_t k = 0; k < in->nbufs; k++) {
+			const struct ys_buf *b = &in->bufs[k];
+			if (b->id == YS_BUF_STREAM) {
+				if (!stream || b->len > stream->len)
+					stream = b;
+				continue;
+			}
+			if (b->id >= YS_BUF_COUNT || b->id < YS_BUF_HTTP_URI)
+				continue;
+			present |= 1ull << b->id;
+			scan_group(ctx, eng->buf_group[b->id], b->data, b->len, false);
+		}
+	}
+	uint32_t gany = eng->any_group[pc][dir];
+	uint32_t gport = 0;
+	if (eng->port_group[pc][dir])
+		gport = eng->port_group[pc][dir][dir ? pkt->sport : pkt->dport];
+	scan_group(ctx, gany, pkt->payload, pkt->payload_len, true);
+	scan_group(ctx, gport, pkt->payload, pkt->payload_len, true);
+	if (stream && pc == YS_PC_TCP) {
+		scan_group(ctx, gany, stream->data, stream->len, false);
+		scan_group(ctx, gport, stream->data, stream->len, false);
+	}
+	if (present)
+		for (uint32_t i = 0; i < eng->napp_nofp; i++) {
+			const struct ys_sig *s = eng->sigs[eng->app_nofp[i]];
+			if ((s->buf_mask & present) == s->buf_mask)
+				cand_add(ctx, eng->app_nofp[i]);
+		}
+	if (ctx->ncand == 0)
+		return 0;
+	if (ctx->ncand > 1)
+		qsort(ctx->cand, ctx->ncand, sizeof(*ctx->cand), u32_cmp);
+
+	for (uint32_t c = 0; c < ctx->ncand; c++) {
+		const struct ys_sig *s = eng->sigs[ctx->cand[c]];
+		struct pending pa;
+
+		if ((s->nfbs || s->nfis) && !df && pkt->flow)
+			df = ys_detect_flow_get(pkt->flow, eng);
+		if (!sig_match(ctx, s, pkt, in, stream, df, &pa))
+			continue;
+		for (uint32_t i = 0; i < s->nfbs; i++)
+			if (s->fbs[i].op <= YS_FB_TOGGLE)
+				ys_flowbits_apply(df, &s->fbs[i]);
+		for (uint32_t i = 0; i < s->nfis; i++)
+			ys_flowint_apply(df, &s->fis[i]);
+		if (s->info.action == YS_ACTION_PASS) {
+			/* pass: no alert, nothing after it on this packet, and the
+			 * rest of the flow is not inspected */
+			if (pkt->flow) {
+				if (!df)
+					df = ys_detect_flow_get(pkt->flow, eng);
+				if (df)
+					df->passed = true;
+			}
+			ctx->nalerts = 0;
+			break;
+		}
+		if (s->flags & YS_SIG_F_NOALERT)
+			continue;
+		if ((s->flags & YS_SIG_F_APPLAYER) && pa.tx_id != UINT64_MAX && pkt->flow) {
+			if (!df)
+				df = ys_detect_flow_get(pkt->flow, eng);
+			if (ys_detect_flow_tx_seen(df, s->idx, pa.tx_id))
+				continue;
+		}
+		if (s->thr.type != YS_THR_NONE && !ys_thr_check(ctx->thr, s, pkt))
+			continue;
+		pa.sig = s->idx;
+		ctx->alerts[ctx->nalerts++] = pa;
+	}
+	for (uint32_t i = 0; i < ctx->nalerts; i++) {
+		const struct pending *p = &ctx->alerts[i];
+		struct ys_alert a;
+		a.sig = &eng->sigs[p->sig]->info;
+		a.pkt = pkt;
+		a.flow = pkt->flow;
+		a.in = in;
+		a.tx_id = p->tx_id;
+		a.payload = p->payload;
+		a.payload_len = p->payload_len;
+		if (on_alert)
+			on_alert(&a, user);
+		nalerts++;
+	}
+	return nalerts;
+}
