@@ -6,8 +6,8 @@
  * the tenant id in XDP metadata.
  *
  * Order per frame: parse (Ethernet, 2 VLAN tags, IPv4/IPv6, UDP, VXLAN/GENEVE
- * and the inner frame) -> tenant (VNI, VLAN pair/outer/inner, longest CIDR of
- * inner src/dst) -> policy ignore -> bypass map -> policy sample (1/N flows by
+ * and the inner frame) -> tenant (VNI, VLAN pair then the outer tag, longest
+ * CIDR of inner src/dst; as sensor/tenant/tenant.c) -> policy ignore -> bypass map -> policy sample (1/N flows by
  * a direction-independent flow hash, so a flow is kept or skipped whole) ->
  * redirect to xsks_map[rx_queue] (XDP_PASS when no socket is bound there, so
  * AF_PACKET and libpcap capture still see the frame).
@@ -115,11 +115,6 @@ static __always_inline __u32 ys_classify(const struct ys_parsed *p)
 	}
 	if (p->nvlan >= 1) {
 		t = ys_lookup_u32(&vlan_map, YS_BPF_VLAN_SINGLE | p->vlan[0]);
-		if (t)
-			return t;
-	}
-	if (p->nvlan == 2) {
-		t = ys_lookup_u32(&vlan_map, YS_BPF_VLAN_SINGLE | p->vlan[1]);
 		if (t)
 			return t;
 	}

@@ -5,10 +5,11 @@
  * tenant id to AF_XDP sockets. Every struct here is part of a kernel/user ABI:
  * fixed-width fields, explicit padding, no pointers.
  *
- * Tenant precedence is the same as sensor/tenant/tenant.h: overlay VNI, then
- * VLAN (QinQ outer/inner pair, then the outer tag alone, then the inner tag
- * alone), then the longest CIDR prefix matching the inner source or destination
- * address; unmatched traffic is tenant 0.
+ * Tenant precedence is the same as sensor/tenant/tenant.c: overlay VNI, then
+ * VLAN (QinQ outer/inner pair, then the outer tag alone: in QinQ the
+ * provider's S-tag names the customer), then the longest CIDR prefix matching
+ * the inner source or destination address (the source on a tie); unmatched
+ * traffic is tenant 0.
  */
 #ifndef YS_SENSOR_BPF_H
 #define YS_SENSOR_BPF_H

@@ -67,6 +67,20 @@ int ys_bpf_clear_tenants(struct ys_bpf *b);
  * user space re-classifies anyway. Defined in ys_bpf_tenant.c (needs ys_tenant). */
 int ys_bpf_load_tenants(struct ys_bpf *b, const struct ys_tenant_map *map);
 
+/*
+ * The sensor's one call at start-up: read capture.xdp from CONF, load and
+ * attach the program to IFNAME and fill the tenant maps from TENANTS.
+ *   capture.xdp.enabled      default true when METHOD is "af-xdp", else false
+ *   capture.xdp.mode         auto | native | generic (default auto)
+ *   capture.xdp.skip-action  drop | pass: frames not inspected (default drop)
+ *   capture.xdp.bypass-flows size of the bypass map (default 262144)
+ * Returns NULL with errno 0 when XDP is disabled, NULL + errno with ERR on
+ * failure. Defined in ys_bpf_tenant.c.
+ */
+struct ys_conf;
+struct ys_bpf *ys_bpf_from_conf(const struct ys_conf *conf, const char *ifname, const char *method,
+				const struct ys_tenant_map *tenants, char *err, size_t errlen);
+
 /* Counters of TENANT summed over CPUs into OUT. -ENOENT when the kernel has
  * none for it yet (OUT zeroed). */
 int ys_bpf_counters_read(const struct ys_bpf *b, uint32_t tenant, struct ys_bpf_counters *out);

@@ -7,9 +7,11 @@
 #include "ys_bpf.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tenant.h"
+#include "ys_config.h"
 #include "ys_log.h"
 
 static enum ys_bpf_action ys_bpf_action_of(enum ys_tenant_policy p)
@@ -73,4 +75,60 @@ int ys_bpf_load_tenants(struct ys_bpf *b, const struct ys_tenant_map *map)
 	ys_info("bpf", "XDP tenant maps loaded: %zu tenants", n);
 out:
 	return ret;
+}
+
+struct ys_bpf *ys_bpf_from_conf(const struct ys_conf *conf, const char *ifname, const char *method,
+				const struct ys_tenant_map *tenants, char *err, size_t errlen)
+{
+	struct ys_bpf_params p = { .ifname = ifname };
+	const char *skip;
+	struct ys_bpf *b;
+	int64_t flows;
+	bool enabled;
+	int ret;
+
+	ret = ys_conf_bool(conf, "capture.xdp.enabled", method && !strcmp(method, "af-xdp"),
+			   &enabled, err, errlen);
+	if (ret)
+		goto out_err;
+	if (!enabled) {
+		errno = 0;
+		return NULL;
+	}
+	p.xdp_mode = ys_conf_str(conf, "capture.xdp.mode", "auto");
+	skip = ys_conf_str(conf, "capture.xdp.skip-action", "drop");
+	if (strcmp(skip, "drop") && strcmp(skip, "pass")) {
+		snprintf(err, errlen, "capture.xdp.skip-action: \"%s\": expected drop or pass",
+			 skip);
+		ret = -EINVAL;
+		goto out_err;
+	}
+	p.skip_pass = !strcmp(skip, "pass");
+	ret = ys_conf_int(conf, "capture.xdp.bypass-flows", 0, &flows, err, errlen);
+	if (ret)
+		goto out_err;
+	if (flows < 0 || flows > (1 << 26)) {
+		snprintf(err, errlen, "capture.xdp.bypass-flows: %lld out of range",
+			 (long long)flows);
+		ret = -EINVAL;
+		goto out_err;
+	}
+	p.bypass_flows = (uint32_t)flows;
+
+	b = ys_bpf_new(&p, err, errlen);
+	if (!b)
+		return NULL;
+	if (tenants) {
+		ret = ys_bpf_load_tenants(b, tenants);
+		if (ret) {
+			snprintf(err, errlen, "XDP tenant maps: %s", strerror(-ret));
+			ys_bpf_free(b);
+			goto out_err;
+		}
+	}
+	return b;
+
+out_err:
+	errno = -ret;
+	return NULL;
 }

@@ -186,9 +186,10 @@ static void test_vlan_precedence(void **state)
 	s.nvlan = 2;
 	s.vlan[0] = 200;
 	s.vlan[1] = 300;
-	assert_int_equal(tenant_of(f, &s), 32); /* QinQ pair beats the single inner tag */
+	assert_int_equal(tenant_of(f, &s), 32); /* QinQ pair beats single tags */
 	s.vlan[0] = 201;
-	assert_int_equal(tenant_of(f, &s), 33); /* no pair: inner tag alone */
+	assert_int_equal(tenant_of(f, &s), 11); /* no pair, outer unknown: the inner C-tag
+						 * is the customer's own; CIDR decides */
 	s.vlan[0] = 100;
 	s.vlan[1] = 999;
 	assert_int_equal(tenant_of(f, &s), 31); /* no pair: outer tag alone first */
