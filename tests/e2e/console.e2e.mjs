@@ -144,7 +144,7 @@ try {
 	await page.click('[data-nav=incidents]');
 	await page.waitForSelector('[data-testid=incident-table], main p.muted', { timeout: 10000 });
 	const rows = await page.$$eval('[data-testid=incident-table] tbody tr', (els) => els.map((e) => e.dataset.tenant));
-	check('queue lists only the token\'s tenants', rows.every((t) => scoped.includes('*') || scoped.includes(t)) && rows.length === mine.length, rows.length + ' rows, ' + mine.length + ' expected');
+	check('queue lists only the token\'s tenants', rows.every((t) => scoped.includes('*') || scoped.includes(t)) && rows.length === Math.min(mine.length, 100), rows.length + ' rows, ' + mine.length + ' expected');
 	await shot(page, '03-incidents');
 
 	if (target) {
@@ -246,9 +246,10 @@ try {
 	await page.waitForSelector('[data-testid=audit-verify][data-ok]', { timeout: 10000 });
 	check('audit chain verified in the console', (await page.getAttribute('[data-testid=audit-verify]', 'data-ok')) === 'true');
 	if (target) {
-		const actions = await page.$$eval('[data-testid=audit-table] tbody tr', (els) => els.map((e) => e.dataset.action + ' ' + e.dataset.target));
-		const mentions = actions.filter((a) => a.includes(String(target.id)));
-		check('audit entries for acknowledge and close of the incident', mentions.some((a) => /ack/i.test(a)) && mentions.some((a) => /close/i.test(a)), JSON.stringify(mentions));
+		const actions = await page.$$eval('[data-testid=audit-table] tbody tr', (els) => els.map((e) => ({ action: e.dataset.action, target: e.dataset.target })));
+		/* The target names the incident ("incident/<id>"): match its id exactly. */
+		const mentions = actions.filter((a) => String(a.target).split('/').pop() === String(target.id)).map((a) => a.action);
+		check('audit entries for acknowledge, assign, comment and close of the incident', ['ack', 'assign', 'comment', 'close'].every((w) => mentions.some((a) => a.toLowerCase().includes(w))), JSON.stringify(mentions));
 	}
 	await shot(page, '10-audit');
 	await page.click('[data-nav=report]');
