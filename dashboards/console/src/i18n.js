@@ -148,6 +148,7 @@ const TABLE = {
 
 	'sensors.title': { zh: '传感器', en: 'Sensors' },
 	'sensors.noRack': { zh: '未标注机架', en: 'No rack' },
+	'sensors.stats': { zh: '计数器', en: 'Counters' },
 
 	'audit.title': { zh: '审计日志', en: 'Audit log' },
 	'audit.verify': { zh: '校验哈希链', en: 'Verify hash chain' },

@@ -11,13 +11,19 @@ export function endpoint(ip, port) {
 	return ip.includes(':') ? '[' + ip + ']:' + port : ip + ':' + port;
 }
 
+/* Severity 1 is the most severe (Suricata's priority scale). */
+export function sevPill(sev) {
+	if (sev === undefined || sev === null) return '—';
+	return h('span', { class: 'sev sev-' + (sev <= 1 ? 'high' : sev === 2 ? 'med' : 'low') }, String(sev));
+}
+
 export function alertColumns(openSet, onToggle) {
 	return [
 		{ label: t('col.time'), cell: (a) => fmtTime(a.timestamp) },
 		{ label: t('col.tenant'), cell: (a) => a.tenant || String(a.tenant_id ?? '—') },
 		{ label: t('col.sid'), cell: (a) => String(a.alert?.signature_id ?? '—'), class: 'num' },
 		{ label: t('col.signature'), cell: (a) => a.alert?.signature || '—' },
-		{ label: t('col.severity'), cell: (a) => String(a.alert?.severity ?? '—'), class: 'num' },
+		{ label: t('col.severity'), cell: (a) => sevPill(a.alert?.severity), class: 'num' },
 		{ label: t('col.src'), cell: (a) => h('code', null, endpoint(a.src_ip, a.src_port)) },
 		{ label: t('col.dest'), cell: (a) => h('code', null, endpoint(a.dest_ip, a.dest_port)) },
 		{ label: t('col.proto'), cell: (a) => [a.proto, a.app_proto].filter(Boolean).join('/') },

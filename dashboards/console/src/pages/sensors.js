@@ -49,7 +49,7 @@ export function mount(root, ctx) {
 											else open.add(s.id);
 											render();
 										}
-									}, open.has(s.id) ? t('alert.hideRaw') : 'stats')
+									}, open.has(s.id) ? t('alert.hideRaw') : t('sensors.stats'))
 							}
 						],
 						rows,
