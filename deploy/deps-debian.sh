@@ -22,6 +22,8 @@ PKGS=(
 	wireshark-common
 	# console tests, reports
 	chromium chromium-driver nodejs npm
+	# CJK glyphs for the console screenshots and the MLPS report PDF; pdftotext checks the PDF
+	fonts-wqy-zenhei poppler-utils
 )
 
 missing=()
