@@ -95,7 +95,10 @@ struct ys_bpf *ys_bpf_from_conf(const struct ys_conf *conf, const char *ifname, 
 		errno = 0;
 		return NULL;
 	}
-	p.xdp_mode = ys_conf_str(conf, "capture.xdp.mode", "auto");
+	/* capture.xdp-mode is what sensor/main.c reads for the AF_XDP sockets; one key
+	 * may set both. */
+	p.xdp_mode = ys_conf_str(conf, "capture.xdp.mode",
+				 ys_conf_str(conf, "capture.xdp-mode", "auto"));
 	skip = ys_conf_str(conf, "capture.xdp.skip-action", "drop");
 	if (strcmp(skip, "drop") && strcmp(skip, "pass")) {
 		snprintf(err, errlen, "capture.xdp.skip-action: \"%s\": expected drop or pass",
