@@ -702,6 +702,63 @@ int ys_report_format_parse(const char *s, enum ys_report_format *out)
 	return 0;
 }
 
+int ys_report_parse_query(const char *tenant, const char *from, const char *to, const char *format,
+			  int64_t now, struct ys_report_params *p, enum ys_report_format *fmt,
+			  char *err, size_t errlen)
+{
+	int64_t f = 0, t = now;
+
+	if (ys_report_format_parse(format, fmt)) {
+		snprintf(err, errlen, "format: expected html, pdf or json");
+		return -EINVAL;
+	}
+	if (to && *to && ys_time_param_parse(to, &t)) {
+		snprintf(err, errlen, "to: expected RFC 3339 or epoch seconds");
+		return -EINVAL;
+	}
+	if (from && *from) {
+		if (ys_time_param_parse(from, &f)) {
+			snprintf(err, errlen, "from: expected RFC 3339 or epoch seconds");
+			return -EINVAL;
+		}
+	} else {
+		f = t - (int64_t)YS_REPORT_DEFAULT_PERIOD_D * 86400 * 1000000;
+	}
+	if (f < 0 || t <= f) {
+		snprintf(err, errlen, "period: from must be before to");
+		return -EINVAL;
+	}
+	p->tenant = tenant && *tenant ? tenant : NULL;
+	p->from = f;
+	p->to = t;
+	p->now = now;
+	return 0;
+}
+
+int ys_report_http_status(int err, const char **msg)
+{
+	switch (err) {
+	case 0:
+		*msg = "ok";
+		return 200;
+	case -EINVAL:
+		*msg = "bad report parameters";
+		return 400;
+	case -ENOENT:
+		*msg = "not found";
+		return 404;
+	case -ENOSYS:
+		*msg = "PDF renderer (chromium) not available";
+		return 503;
+	case -ETIMEDOUT:
+		*msg = "report rendering timed out";
+		return 503;
+	default:
+		*msg = "report generation failed";
+		return 500;
+	}
+}
+
 int ys_report_collect(struct ys_store *st, const struct ys_tenant_scope *scope,
 		      const struct ys_report_params *p, json_t **out)
 {

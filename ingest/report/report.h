@@ -64,6 +64,27 @@ struct ys_report_params {
 /* Parse "html" | "pdf" | "json" (NULL: html). 0 or -EINVAL. */
 int ys_report_format_parse(const char *s, enum ys_report_format *out);
 
+#define YS_REPORT_DEFAULT_PERIOD_D 30
+
+/*
+ * The request's query values (each may be NULL) into P and FMT: TENANT as is
+ * ("" = none), FROM/TO as RFC 3339 or epoch seconds (defaults: TO = NOW,
+ * FROM = TO - YS_REPORT_DEFAULT_PERIOD_D days), FORMAT via
+ * ys_report_format_parse(). Other fields of P are left as the caller set them.
+ * 0, or -EINVAL with the reason in ERR (for the 400 answer).
+ */
+int ys_report_parse_query(const char *tenant, const char *from, const char *to, const char *format,
+			  int64_t now, struct ys_report_params *p, enum ys_report_format *fmt,
+			  char *err, size_t errlen);
+
+/*
+ * The HTTP answer for an error of ys_report_generate(): 400 (-EINVAL),
+ * 404 (-ENOENT: tenant outside the token's scope, as for every object the API
+ * hides), 503 (-ENOSYS: no PDF renderer; -ETIMEDOUT), 500 otherwise. *MSG is a
+ * static string for {"error": MSG}.
+ */
+int ys_report_http_status(int err, const char **msg);
+
 /*
  * Gather the evidence for P within SCOPE into *OUT (a new object).
  * -EINVAL (bad period), -ENOENT (tenant outside scope), or a store error.
@@ -76,7 +97,7 @@ int ys_report_render_html(const json_t *evidence, char **html, size_t *len);
 
 /*
  * Print HTML to PDF with headless Chromium (--print-to-pdf) in a private
- * temporary folder that is removed afterwards. -ENOENT when CHROMIUM is not
+ * temporary folder that is removed afterwards. -ENOSYS when CHROMIUM is not
  * executable, -ETIMEDOUT after TIMEOUT_MS (the browser is killed), -EIO when
  * it fails.
  */

@@ -154,7 +154,7 @@ int ys_report_html_to_pdf(const char *html, size_t len, const char *chromium, in
 	if (timeout_ms <= 0)
 		timeout_ms = YS_REPORT_PDF_TIMEOUT_MS;
 	if (access(chromium, X_OK))
-		return -ENOENT;
+		return -ENOSYS; /* not -ENOENT: that means "no such tenant" to the API */
 	if (!mkdtemp(dir))
 		return -errno;
 	snprintf(html_path, sizeof(html_path), "%s/report.html", dir);

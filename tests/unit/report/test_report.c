@@ -330,6 +330,50 @@ static void test_format_parse(void **state)
 	assert_int_equal(ys_report_format_parse("docx", &fmt), -EINVAL);
 }
 
+static void test_parse_query_and_status(void **state)
+{
+	struct ys_report_params p = { 0 };
+	enum ys_report_format fmt;
+	const char *msg = NULL;
+	char err[128];
+	int64_t now = T0 + 100 * SEC;
+
+	assert_int_equal(ys_report_parse_query("acme", "2025-11-24T16:00:00Z", "1764003600", "pdf",
+					       now, &p, &fmt, err, sizeof(err)),
+			 0);
+	assert_string_equal(p.tenant, "acme");
+	assert_int_equal(p.from, T0);
+	assert_int_equal(p.to, T0 + 3600 * SEC);
+	assert_int_equal(p.now, now);
+	assert_int_equal(fmt, YS_REPORT_PDF);
+
+	/* defaults: the last 30 days up to now, HTML, every tenant in scope */
+	assert_int_equal(
+		ys_report_parse_query("", NULL, NULL, NULL, now, &p, &fmt, err, sizeof(err)), 0);
+	assert_null(p.tenant);
+	assert_int_equal(p.to, now);
+	assert_int_equal(p.from, now - 30 * 86400 * SEC);
+	assert_int_equal(fmt, YS_REPORT_HTML);
+
+	assert_int_equal(ys_report_parse_query(NULL, "yesterday", NULL, NULL, now, &p, &fmt, err,
+					       sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "from"));
+	assert_int_equal(ys_report_parse_query(NULL, "1764003600", "1764000000", NULL, now, &p,
+					       &fmt, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(
+		ys_report_parse_query(NULL, NULL, NULL, "docx", now, &p, &fmt, err, sizeof(err)),
+		-EINVAL);
+
+	assert_int_equal(ys_report_http_status(-EINVAL, &msg), 400);
+	assert_int_equal(ys_report_http_status(-ENOENT, &msg), 404);
+	assert_int_equal(ys_report_http_status(-ENOSYS, &msg), 503);
+	assert_int_equal(ys_report_http_status(-EIO, &msg), 500);
+	assert_non_null(msg);
+	(void)state;
+}
+
 static void test_pdf(void **state)
 {
 	struct fixture *f = *state;
@@ -354,7 +398,7 @@ static void test_pdf(void **state)
 	/* a missing browser is a clear error, not a hang */
 	assert_int_equal(
 		ys_report_html_to_pdf("<p>x</p>", 8, "/nonexistent/chromium", 1000, &body, &len),
-		-ENOENT);
+		-ENOSYS);
 	assert_null(body);
 }
 
@@ -369,6 +413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_html_escapes_and_tags_figures, setup,
 						teardown),
 		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_parse_query_and_status),
 		cmocka_unit_test_setup_teardown(test_pdf, setup, teardown),
 	};
 
