@@ -624,6 +624,10 @@ const char *ys_corr_field(const json_t *ev, const char *path, char *buf, size_t 
 		snprintf(buf, buflen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return buf;
 	}
+	if (json_is_real(v) && json_real_value(v) == (double)(int64_t)json_real_value(v)) {
+		snprintf(buf, buflen, "%" PRId64, (int64_t)json_real_value(v));
+		return buf;
+	}
 	if (json_is_true(v))
 		return "true";
 	if (json_is_false(v))
@@ -660,16 +664,64 @@ static bool ys_classtype_matches(const struct ys_corr_strs *l, const json_t *ale
 	return ys_in_strs_ci(l, json_string_value(json_object_get(alert, "category")));
 }
 
+/* MATCH holds when the field, or any element of it when it is a list, equals one of its values. */
+static bool ys_match_field(const json_t *ev, const struct ys_corr_match *m, char *buf,
+			   size_t buflen)
+{
+	const char *dot = strrchr(m->path, '.');
+	const json_t *parent = ev, *list;
+	size_t i;
+	json_t *el;
+
+	if (dot) {
+		char ppath[128];
+
+		if ((size_t)(dot - m->path) >= sizeof(ppath))
+			return false;
+		memcpy(ppath, m->path, (size_t)(dot - m->path));
+		ppath[dot - m->path] = '\0';
+		parent = ev;
+		for (const char *p = ppath; parent && *p;) {
+			const char *d = strchr(p, '.');
+			size_t n = d ? (size_t)(d - p) : strlen(p);
+
+			parent = json_object_getn(parent, p, n);
+			p += n + (d ? 1 : 0);
+		}
+	}
+	list = json_object_get(parent, dot ? dot + 1 : m->path);
+	if (json_is_array(list)) {
+		json_array_foreach(list, i, el)
+		{
+			const char *v = json_string_value(el);
+
+			for (size_t k = 0; v && k < m->values.n; k++)
+				if (strcmp(m->values.v[k], v) == 0)
+					return true;
+		}
+		return false;
+	}
+	{
+		const char *v = ys_corr_field(ev, m->path, buf, buflen);
+
+		for (size_t k = 0; v && k < m->values.n; k++)
+			if (strcmp(m->values.v[k], v) == 0)
+				return true;
+	}
+	return false;
+}
+
 bool ys_corr_select_matches(const struct ys_corr_select *sel, const json_t *ev)
 {
 	const json_t *alert = json_object_get(ev, "alert");
-	int64_t sev = json_integer_value(json_object_get(alert, "severity"));
+	int64_t sev = (int64_t)json_number_value(json_object_get(alert, "severity"));
 	char buf[32];
 
-	if (sel->sid.n &&
-	    !ys_in_ints(&sel->sid, json_integer_value(json_object_get(alert, "signature_id"))))
+	if (sel->sid.n && !ys_in_ints(&sel->sid, (int64_t)json_number_value(
+							 json_object_get(alert, "signature_id"))))
 		return false;
-	if (sel->gid.n && !ys_in_ints(&sel->gid, json_integer_value(json_object_get(alert, "gid"))))
+	if (sel->gid.n &&
+	    !ys_in_ints(&sel->gid, (int64_t)json_number_value(json_object_get(alert, "gid"))))
 		return false;
 	if (sel->severity.n && !ys_in_ints(&sel->severity, sev))
 		return false;
@@ -699,12 +751,7 @@ bool ys_corr_select_matches(const struct ys_corr_select *sel, const json_t *ev)
 			return false;
 	}
 	for (size_t m = 0; m < sel->nmatch; m++) {
-		const char *v = ys_corr_field(ev, sel->match[m].path, buf, sizeof(buf));
-		bool hit = false;
-
-		for (size_t i = 0; v && i < sel->match[m].values.n && !hit; i++)
-			hit = strcmp(sel->match[m].values.v[i], v) == 0;
-		if (!hit)
+		if (!ys_match_field(ev, &sel->match[m], buf, sizeof(buf)))
 			return false;
 	}
 	return true;

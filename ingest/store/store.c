@@ -472,9 +472,10 @@ int ys_alert_row_from_json(const json_t *ev, struct ys_alert_row *row)
 	    ys_eve_timestamp_parse(ys_json_str(ev, "timestamp"), &ts) || ts > INT64_MAX)
 		return -EINVAL;
 	row->ts = (int64_t)ts;
-	row->tenant_id = json_integer_value(json_object_get(ev, "tenant_id"));
-	row->severity = json_integer_value(json_object_get(alert, "severity"));
-	row->sid = json_integer_value(json_object_get(alert, "signature_id"));
+	/* json_number_value: the schema lets an integer be written 3.0 */
+	row->tenant_id = (int64_t)json_number_value(json_object_get(ev, "tenant_id"));
+	row->severity = (int64_t)json_number_value(json_object_get(alert, "severity"));
+	row->sid = (int64_t)json_number_value(json_object_get(alert, "signature_id"));
 	row->signature = ys_json_str(alert, "signature");
 	if (!row->signature)
 		row->signature = "";

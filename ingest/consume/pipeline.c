@@ -1,0 +1,634 @@
+/*
+ * One batch through the ingest: validate each message, store it (the unique
+ * event_id drops duplicates), feed new alerts to correlation, and at commit
+ * store the batch's incident changes in the same transaction, so that alerts
+ * and the incidents they caused become visible together or not at all.
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ys_event.h"
+#include "ys_log.h"
+
+#define YS_PL_MOD "ingest"
+
+struct ys_i64vec {
+	int64_t *v;
+	size_t n, cap;
+};
+
+struct ys_pl_incident {
+	char tenant[128];
+	int64_t id;
+};
+
+struct ys_pipeline {
+	struct ys_store *st;
+	struct ys_corr_engine *eng;
+	struct ys_ingest_metrics *m;
+	struct ys_pipeline_conf conf;
+	struct ys_pipeline_out out;
+	bool in_batch;
+	size_t pending;
+	char *buf; /* NUL-terminated copy of the payload being processed */
+	size_t bufcap;
+	/* batch: Kafka create times of stored alerts (delay metrics) */
+	struct ys_i64vec ts_store, ts_corr;
+	/* batch: incidents touched, produced after commit */
+	struct ys_pl_incident *incs;
+	size_t nincs, capincs;
+	int64_t max_event_ts;
+	int64_t next_purge;
+	char **silent; /* sensors already reported silent */
+	size_t nsilent;
+};
+
+static int64_t ys_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- metrics ---- */
+
+void ys_ingest_metrics_init(struct ys_ingest_metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->to_store.lock, NULL);
+	pthread_mutex_init(&m->to_incident.lock, NULL);
+	pthread_mutex_init(&m->lag_lock, NULL);
+}
+
+void ys_ingest_metrics_destroy(struct ys_ingest_metrics *m)
+{
+	pthread_mutex_destroy(&m->to_store.lock);
+	pthread_mutex_destroy(&m->to_incident.lock);
+	pthread_mutex_destroy(&m->lag_lock);
+}
+
+void ys_delay_observe(struct ys_delay_ring *r, double s)
+{
+	pthread_mutex_lock(&r->lock);
+	r->v[r->next] = (float)s;
+	r->next = (r->next + 1) % YS_DELAY_RING;
+	if (r->n < YS_DELAY_RING)
+		r->n++;
+	r->count++;
+	r->sum += s;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int ys_cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double ys_delay_quantile(struct ys_delay_ring *r, double q)
+{
+	float *copy;
+	size_t n, idx;
+	double v = 0;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->n;
+	copy = n ? malloc(n * sizeof(*copy)) : NULL;
+	if (copy)
+		memcpy(copy, r->v, n * sizeof(*copy));
+	pthread_mutex_unlock(&r->lock);
+	if (!copy)
+		return 0;
+	qsort(copy, n, sizeof(*copy), ys_cmp_float);
+	idx = (size_t)(q * (double)(n - 1) + 0.5);
+	v = copy[idx < n ? idx : n - 1];
+	free(copy);
+	return v;
+}
+
+/* ---- pipeline ---- */
+
+struct ys_pipeline *ys_pipeline_new(struct ys_store *st, struct ys_corr_engine *eng,
+				    struct ys_ingest_metrics *m, const struct ys_pipeline_conf *c,
+				    const struct ys_pipeline_out *out)
+{
+	struct ys_pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->st = st;
+	pl->eng = eng;
+	pl->m = m;
+	pl->conf = *c;
+	if (!pl->conf.max_message_bytes)
+		pl->conf.max_message_bytes = 1 << 20;
+	if (pl->conf.heartbeat_s <= 0)
+		pl->conf.heartbeat_s = 10;
+	if (out)
+		pl->out = *out;
+	return pl;
+}
+
+void ys_pipeline_free(struct ys_pipeline *pl)
+{
+	if (!pl)
+		return;
+	if (pl->in_batch)
+		ys_pipeline_abort(pl);
+	free(pl->buf);
+	free(pl->ts_store.v);
+	free(pl->ts_corr.v);
+	free(pl->incs);
+	for (size_t i = 0; i < pl->nsilent; i++)
+		free(pl->silent[i]);
+	free(pl->silent);
+	free(pl);
+}
+
+size_t ys_pipeline_pending(const struct ys_pipeline *pl)
+{
+	return pl->pending;
+}
+
+int ys_pipeline_begin(struct ys_pipeline *pl)
+{
+	int ret = ys_store_begin(pl->st);
+
+	if (ret)
+		return ret;
+	pl->in_batch = true;
+	pl->pending = 0;
+	pl->ts_store.n = pl->ts_corr.n = pl->nincs = 0;
+	return 0;
+}
+
+void ys_pipeline_abort(struct ys_pipeline *pl)
+{
+	ys_store_rollback(pl->st);
+	if (pl->eng)
+		ys_corr_discard(pl->eng);
+	pl->in_batch = false;
+	pl->pending = 0;
+	atomic_fetch_add(&pl->m->batch_failures, 1);
+}
+
+static void ys_dead_letter(struct ys_pipeline *pl, const struct ys_msg *m, const char *reason)
+{
+	atomic_fetch_add(&pl->m->dead_letter, 1);
+	ys_info(YS_PL_MOD, "dead letter %s[%" PRId32 "]@%" PRId64 ": %s", m->topic ? m->topic : "?",
+		m->partition, m->offset, reason);
+	if (pl->out.dead_letter)
+		pl->out.dead_letter(pl->out.user, m, reason);
+}
+
+static void ys_ts_push(struct ys_i64vec *vec, int64_t v)
+{
+	if (vec->n == vec->cap) {
+		size_t cap = vec->cap ? vec->cap * 2 : 1024;
+		int64_t *a = realloc(vec->v, cap * sizeof(*a));
+
+		if (!a)
+			return; /* a missing delay sample is not worth failing a batch */
+		vec->v = a;
+		vec->cap = cap;
+	}
+	vec->v[vec->n++] = v;
+}
+
+/* Parse M's payload into a JSON object, or dead-letter it. NULL when rejected. */
+static json_t *ys_parse(struct ys_pipeline *pl, const struct ys_msg *m)
+{
+	char reason[256];
+	json_error_t jerr;
+	json_t *obj;
+
+	if (m->len > pl->conf.max_message_bytes) {
+		snprintf(reason, sizeof(reason), "oversized: %zu bytes > limit %zu", m->len,
+			 pl->conf.max_message_bytes);
+		ys_dead_letter(pl, m, reason);
+		return NULL;
+	}
+	if (m->len + 1 > pl->bufcap) {
+		size_t cap = m->len + 1 > 4096 ? m->len + 1 : 4096;
+		char *b = realloc(pl->buf, cap);
+
+		if (!b) {
+			ys_dead_letter(pl, m, "out of memory");
+			return NULL;
+		}
+		pl->buf = b;
+		pl->bufcap = cap;
+	}
+	memcpy(pl->buf, m->payload, m->len);
+	pl->buf[m->len] = '\0';
+	/* No NUL inside strings: the stored text must be the exact payload. */
+	obj = json_loadb(pl->buf, m->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		snprintf(reason, sizeof(reason), "malformed JSON: %s (line %d, column %d)",
+			 jerr.text, jerr.line, jerr.column);
+		ys_dead_letter(pl, m, reason);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		ys_dead_letter(pl, m, "not a JSON object");
+		return NULL;
+	}
+	return obj;
+}
+
+static void ys_emit_by_source(struct ys_pipeline *pl, const json_t *ev)
+{
+	const json_t *alert = json_object_get(ev, "alert");
+	const char *src = json_string_value(json_object_get(ev, "src_ip"));
+	json_t *sum;
+	char *text;
+
+	if (!src || !pl->out.by_source)
+		return;
+	/* Only what the by-source rules read: no payloads travel twice. */
+	sum = json_pack(
+		"{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:{s:O?, s:O?, s:O?, s:O?,"
+		" s:O?, s:O?}}",
+		"event_id", json_object_get(ev, "event_id"), "timestamp",
+		json_object_get(ev, "timestamp"), "tenant", json_object_get(ev, "tenant"),
+		"tenant_id", json_object_get(ev, "tenant_id"), "src_ip",
+		json_object_get(ev, "src_ip"), "dest_ip", json_object_get(ev, "dest_ip"), "sensor",
+		json_object_get(ev, "sensor"), "alert", "signature_id",
+		json_object_get(alert, "signature_id"), "gid", json_object_get(alert, "gid"),
+		"signature", json_object_get(alert, "signature"), "category",
+		json_object_get(alert, "category"), "severity", json_object_get(alert, "severity"),
+		"metadata", json_object_get(alert, "metadata"));
+	text = sum ? json_dumps(sum, JSON_COMPACT) : NULL;
+	if (text) {
+		pl->out.by_source(pl->out.user, src, text, strlen(text));
+		atomic_fetch_add(&pl->m->by_source_out, 1);
+	}
+	free(text);
+	json_decref(sum);
+}
+
+static int ys_add_alert(struct ys_pipeline *pl, const struct ys_msg *m, json_t *ev)
+{
+	struct ys_alert_row row;
+	char reason[200];
+	int ret;
+
+	if (!ys_event_validate(ev, reason, sizeof(reason))) {
+		char why[240];
+
+		snprintf(why, sizeof(why), "schema: %s", reason);
+		ys_dead_letter(pl, m, why);
+		return 0;
+	}
+	if (ys_alert_row_from_json(ev, &row)) {
+		ys_dead_letter(pl, m, "schema: event_id, tenant, timestamp and alert are required");
+		return 0;
+	}
+	row.json = pl->buf;
+	row.json_len = m->len;
+	ret = ys_store_alert_insert(pl->st, &row);
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		atomic_fetch_add(&pl->m->duplicates, 1);
+		return 0; /* already stored (and correlated) once: a replay */
+	}
+	atomic_fetch_add(&pl->m->stored, 1);
+	if (m->kafka_ts_ms)
+		ys_ts_push(&pl->ts_store, m->kafka_ts_ms);
+	if (row.ts > pl->max_event_ts)
+		pl->max_event_ts = row.ts;
+	if (pl->conf.by_source)
+		ys_emit_by_source(pl, ev);
+	if (pl->eng) {
+		ret = ys_corr_feed(pl->eng, YS_CORR_STREAM_ALERTS, ev, row.ts, row.event_id);
+		if (ret < 0)
+			return ret;
+		if (ret > 0) {
+			atomic_fetch_add(&pl->m->corr_matched, 1);
+			if (m->kafka_ts_ms)
+				ys_ts_push(&pl->ts_corr, m->kafka_ts_ms);
+		}
+	}
+	return 0;
+}
+
+static int ys_add_by_source(struct ys_pipeline *pl, const struct ys_msg *m, json_t *ev)
+{
+	const char *id = json_string_value(json_object_get(ev, "event_id"));
+	uint64_t ts;
+	int ret;
+
+	atomic_fetch_add(&pl->m->by_source_in, 1);
+	if (!id || !ys_uuid_valid(id) || !json_is_string(json_object_get(ev, "tenant")) ||
+	    ys_eve_timestamp_parse(json_string_value(json_object_get(ev, "timestamp")), &ts) ||
+	    ts > INT64_MAX) {
+		ys_dead_letter(pl, m, "by-source summary: event_id, tenant and timestamp required");
+		return 0;
+	}
+	if (!pl->eng)
+		return 0;
+	ret = ys_corr_feed(pl->eng, YS_CORR_STREAM_BY_SOURCE, ev, (int64_t)ts, id);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 && m->kafka_ts_ms)
+		ys_ts_push(&pl->ts_corr, m->kafka_ts_ms);
+	return 0;
+}
+
+static int ys_add_stats(struct ys_pipeline *pl, const struct ys_msg *m, json_t *ev)
+{
+	const json_t *sensor = json_object_get(ev, "sensor");
+	const char *id = json_string_value(json_object_get(sensor, "id"));
+	json_int_t interval = json_integer_value(json_object_get(ev, "interval"));
+	uint64_t ts;
+	int ret;
+
+	if (!id)
+		id = json_string_value(json_object_get(ev, "sensor_id"));
+	if (!id || !*id || strlen(id) > 128) {
+		ys_dead_letter(pl, m, "sensor-stats: sensor.id (1..128 chars) is required");
+		return 0;
+	}
+	if (ys_eve_timestamp_parse(json_string_value(json_object_get(ev, "timestamp")), &ts) ||
+	    ts > INT64_MAX)
+		ts = m->kafka_ts_ms ? (uint64_t)m->kafka_ts_ms * 1000 : (uint64_t)ys_now_us();
+	if (interval <= 0 || interval > 86400)
+		interval = pl->conf.heartbeat_s;
+	ret = ys_store_sensor_upsert(pl->st, id, json_string_value(json_object_get(sensor, "rack")),
+				     json_string_value(json_object_get(sensor, "host")),
+				     (int64_t)ts, interval, pl->buf);
+	if (!ret)
+		atomic_fetch_add(&pl->m->stats, 1);
+	return ret;
+}
+
+int ys_pipeline_add(struct ys_pipeline *pl, const struct ys_msg *m)
+{
+	json_t *ev;
+	int ret = 0;
+
+	atomic_fetch_add(&pl->m->consumed, 1);
+	pl->pending++;
+	ev = ys_parse(pl, m);
+	if (!ev)
+		return 0;
+	switch (m->kind) {
+	case YS_MSG_ALERT:
+		ret = ys_add_alert(pl, m, ev);
+		break;
+	case YS_MSG_STATS:
+		ret = ys_add_stats(pl, m, ev);
+		break;
+	case YS_MSG_BY_SOURCE:
+		ret = ys_add_by_source(pl, m, ev);
+		break;
+	}
+	json_decref(ev);
+	return ret;
+}
+
+static int ys_pl_apply(void *user, const struct ys_corr_incident *inc)
+{
+	struct ys_pipeline *pl = user;
+	struct ys_incident_delta d = {
+		.rule = inc->rule,
+		.title = inc->title,
+		.tenant = inc->tenant,
+		.group_key = inc->group_key,
+		.severity = inc->severity,
+		.level = inc->level,
+		.mlps = inc->mlps,
+		.nmlps = inc->nmlps,
+		.first_seen = inc->first_seen,
+		.last_seen = inc->last_seen,
+		.alert_count = inc->alert_count,
+		.src_ips = inc->src_ips,
+		.nsrc = inc->nsrc,
+		.dest_ips = inc->dest_ips,
+		.ndest = inc->ndest,
+		.signatures = inc->signatures,
+		.nsig = inc->nsig,
+		.event_ids = inc->event_ids,
+		.event_ts = inc->event_ts,
+		.nevents = inc->nevents,
+	};
+	bool created;
+	int64_t id;
+	int ret;
+
+	ret = ys_store_incident_apply(pl->st, &d, &id, &created);
+	if (ret)
+		return ret;
+	if (created) {
+		static const char *const lv[] = { "blue", "yellow", "orange", "red" };
+
+		atomic_fetch_add(&pl->m->incidents_created, 1);
+		for (int i = 0; i < 4; i++)
+			if (strcmp(inc->level, lv[i]) == 0)
+				atomic_fetch_add(&pl->m->incidents_by_level[i], 1);
+		ys_notice(YS_PL_MOD, "incident %" PRId64 " opened: %s [%s] tenant %s (%s)", id,
+			  inc->title, inc->level, inc->tenant, inc->rule);
+	} else {
+		atomic_fetch_add(&pl->m->incidents_updated, 1);
+	}
+	for (size_t i = 0; i < pl->nincs; i++)
+		if (pl->incs[i].id == id)
+			return 0;
+	if (pl->nincs == pl->capincs) {
+		size_t cap = pl->capincs ? pl->capincs * 2 : 64;
+		struct ys_pl_incident *n = realloc(pl->incs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		pl->incs = n;
+		pl->capincs = cap;
+	}
+	pl->incs[pl->nincs].id = id;
+	snprintf(pl->incs[pl->nincs].tenant, sizeof(pl->incs[0].tenant), "%s", inc->tenant);
+	pl->nincs++;
+	return 0;
+}
+
+int ys_pipeline_commit(struct ys_pipeline *pl)
+{
+	json_t **summaries = NULL;
+	int64_t now;
+	int ret = 0;
+
+	if (pl->eng) {
+		ret = ys_corr_drain(pl->eng, ys_pl_apply, pl);
+		if (ret < 0)
+			goto out_abort;
+	}
+	/* Read back what Kafka gets before the commit: the rows are ours until then. */
+	if (pl->nincs && pl->out.incident) {
+		summaries = calloc(pl->nincs, sizeof(*summaries));
+		if (!summaries) {
+			ret = -ENOMEM;
+			goto out_abort;
+		}
+		for (size_t i = 0; i < pl->nincs; i++)
+			if (ys_store_incident_summary(pl->st, pl->incs[i].id, &summaries[i]))
+				summaries[i] = NULL;
+	}
+	ret = ys_store_commit(pl->st);
+	if (ret)
+		goto out_abort;
+	pl->in_batch = false;
+	pl->pending = 0;
+	atomic_fetch_add(&pl->m->batches, 1);
+	now = ys_now_us();
+	for (size_t i = 0; i < pl->ts_store.n; i++)
+		ys_delay_observe(&pl->m->to_store, (double)(now - pl->ts_store.v[i] * 1000) / 1e6);
+	for (size_t i = 0; i < pl->ts_corr.n; i++)
+		ys_delay_observe(&pl->m->to_incident,
+				 (double)(now - pl->ts_corr.v[i] * 1000) / 1e6);
+	for (size_t i = 0; summaries && i < pl->nincs; i++) {
+		char *text = summaries[i] ? json_dumps(summaries[i], JSON_COMPACT) : NULL;
+
+		if (text)
+			pl->out.incident(pl->out.user, pl->incs[i].tenant, text, strlen(text));
+		free(text);
+		json_decref(summaries[i]);
+	}
+	free(summaries);
+	if (pl->eng && pl->max_event_ts)
+		ys_corr_expire(pl->eng, pl->max_event_ts);
+	return 0;
+out_abort:
+	if (summaries) {
+		for (size_t i = 0; i < pl->nincs; i++)
+			json_decref(summaries[i]);
+		free(summaries);
+	}
+	ys_err(YS_PL_MOD, "batch of %zu messages not stored: %s; it will be replayed", pl->pending,
+	       strerror(-ret));
+	ys_pipeline_abort(pl);
+	return ret;
+}
+
+/* ---- housekeeping ---- */
+
+static bool ys_silent_known(struct ys_pipeline *pl, const char *id)
+{
+	for (size_t i = 0; i < pl->nsilent; i++)
+		if (strcmp(pl->silent[i], id) == 0)
+			return true;
+	return false;
+}
+
+static int ys_check_silent(struct ys_pipeline *pl, int64_t now)
+{
+	json_t *list = NULL, *s;
+	char **keep;
+	size_t i, nkeep = 0;
+	int ret;
+
+	ret = ys_store_sensors_silent(pl->st, now, &list);
+	if (ret)
+		return ret;
+	keep = calloc(json_array_size(list) + 1, sizeof(*keep));
+	if (!keep) {
+		json_decref(list);
+		return -ENOMEM;
+	}
+	json_array_foreach(list, i, s)
+	{
+		const char *id = json_string_value(json_object_get(s, "id"));
+		const char *rack = json_string_value(json_object_get(s, "rack"));
+
+		if (!ys_silent_known(pl, id)) {
+			/* A sensor gone quiet is a blind spot: warn once per silence. */
+			static const char *const mlps[] = { "8.1.5.4" };
+			char title[256];
+			struct ys_incident_delta d = {
+				.rule = "ys.sensor-silent",
+				.title = title,
+				.tenant = "_system",
+				.group_key = id,
+				.severity = 2,
+				.level = "yellow",
+				.mlps = mlps,
+				.nmlps = 1,
+				.first_seen = json_integer_value(json_object_get(s, "last_seen")),
+				.last_seen = now,
+				.alert_count = 0,
+			};
+			int64_t iid;
+			bool created;
+
+			snprintf(title, sizeof(title), "Sensor %s (rack %s) silent", id,
+				 rack ? rack : "?");
+			ret = ys_store_begin(pl->st);
+			if (!ret)
+				ret = ys_store_incident_apply(pl->st, &d, &iid, &created);
+			if (!ret)
+				ret = ys_store_commit(pl->st);
+			if (ret) {
+				ys_store_rollback(pl->st);
+				break;
+			}
+			ys_warn(YS_PL_MOD, "sensor %s (rack %s) silent for more than 3 heartbeats",
+				id, rack ? rack : "?");
+			if (created) {
+				atomic_fetch_add(&pl->m->incidents_created, 1);
+				atomic_fetch_add(&pl->m->incidents_by_level[1], 1);
+			}
+		}
+		keep[nkeep] = strdup(id);
+		if (keep[nkeep])
+			nkeep++;
+	}
+	for (i = 0; i < pl->nsilent; i++)
+		free(pl->silent[i]);
+	free(pl->silent);
+	pl->silent = keep;
+	pl->nsilent = nkeep;
+	json_decref(list);
+	return ret;
+}
+
+int ys_pipeline_tick(struct ys_pipeline *pl, int64_t now, int64_t retention_us,
+		     int64_t purge_every_us)
+{
+	int ret = ys_check_silent(pl, now);
+
+	if (pl->eng) {
+		struct ys_corr_stats cs;
+
+		if (pl->max_event_ts)
+			ys_corr_expire(pl->eng, pl->max_event_ts);
+		ys_corr_get_stats(pl->eng, &cs);
+		atomic_store(&pl->m->corr_groups, cs.groups);
+		atomic_store(&pl->m->corr_evicted, cs.evicted);
+		atomic_store(&pl->m->corr_fired, cs.fired);
+	}
+	if (purge_every_us > 0 && now >= pl->next_purge) {
+		int64_t n = 0;
+		int r = ys_store_purge(pl->st, now - retention_us, &n);
+
+		pl->next_purge = now + purge_every_us;
+		if (r) {
+			ys_err(YS_PL_MOD, "retention purge failed: %s", strerror(-r));
+			ret = ret ? ret : r;
+		} else {
+			atomic_fetch_add(&pl->m->purged, (uint64_t)n);
+			if (n)
+				ys_notice(YS_PL_MOD,
+					  "retention: purged %" PRId64 " alerts older than %" PRId64
+					  " days",
+					  n, retention_us / (int64_t)86400000000);
+		}
+	}
+	return ret;
+}
