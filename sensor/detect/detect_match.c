@@ -288,7 +288,9 @@ static int match_from(const struct ys_sm *sms, uint32_t i, uint32_t n, const uin
 		case YS_SM_ISDATAAT: {
 			int64_t pos = val_get(&sm->u.i.n, st) +
 				      (sm->u.i.relative ? (int64_t)prev_end : 0);
-			bool has = pos < (int64_t)len;
+			/* Suricata: absolute "byte N exists" (N < len); relative
+			 * "N more bytes exist" (prev + N <= len) */
+			bool has = sm->u.i.relative ? pos <= (int64_t)len : pos < (int64_t)len;
 			if (has == sm->u.i.negated)
 				return 0;
 			break;

@@ -2497,6 +2497,7 @@ int ys_detect_sig_parse(struct ys_detect_engine *eng, const char *text, const ch
 			while (isspace((unsigned char)*q))
 				q++;
 			if (*q) {
+				snprintf(kw, kwlen, "syntax");
 				set_err(pc, "text after ')' at column %d", (int)(q - copy) + 1);
 				rc = KW_BAD;
 				goto out;
@@ -2504,6 +2505,7 @@ int ys_detect_sig_parse(struct ys_detect_engine *eng, const char *text, const ch
 			break;
 		}
 		if (!*p) {
+			snprintf(kw, kwlen, "syntax");
 			set_err(pc, "missing ')' at the end of the rule");
 			rc = KW_BAD;
 			goto out;
@@ -2518,6 +2520,7 @@ int ys_detect_sig_parse(struct ys_detect_engine *eng, const char *text, const ch
 			q++;
 		}
 		if (!*q) {
+			snprintf(kw, kwlen, "syntax");
 			set_err(pc, "option at column %d is not terminated by ';'",
 				(int)(optstart - copy) + 1);
 			rc = KW_BAD;
