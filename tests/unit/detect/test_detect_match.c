@@ -45,7 +45,8 @@ static void env_init(struct t_env *e, const char *rules)
 	const struct ys_detect_failure *f;
 	size_t nf = ys_detect_failures(e->eng, &f);
 	if (nf)
-		fail_msg("rule failed: line %u keyword %s: %s", f[0].line, f[0].keyword, f[0].reason);
+		fail_msg("rule failed: line %u keyword %s: %s", f[0].line, f[0].keyword,
+			 f[0].reason);
 	assert_int_equal(ys_detect_engine_compile(e->eng), 0);
 	e->ctx = ys_detect_ctx_new(e->eng);
 	assert_non_null(e->ctx);
@@ -58,8 +59,8 @@ static void env_free(struct t_env *e)
 	ys_detect_engine_free(e->eng);
 }
 
-static void mkpkt(struct ys_packet *p, uint8_t proto, const char *src, uint16_t sp,
-		  const char *dst, uint16_t dp, const void *payload, uint32_t len)
+static void mkpkt(struct ys_packet *p, uint8_t proto, const char *src, uint16_t sp, const char *dst,
+		  uint16_t dp, const void *payload, uint32_t len)
 {
 	memset(p, 0, sizeof(*p));
 	p->ip_version = 4;
@@ -96,32 +97,35 @@ static bool fired(const struct t_env *e, uint32_t sid)
 	return false;
 }
 
-#define TCP_PAY(e, str)                                                                    \
-	do {                                                                               \
-		struct ys_packet p_;                                                       \
-		mkpkt(&p_, IPPROTO_TCP, "10.0.0.1", 1234, "10.0.0.2", 80, (str), strlen(str)); \
-		p_.flow = &(e)->flow;                                                      \
-		run((e), &p_, NULL);                                                       \
+#define TCP_PAY(e, str)                                                                            \
+	do {                                                                                       \
+		struct ys_packet p_;                                                               \
+		mkpkt(&p_, IPPROTO_TCP, "10.0.0.1", 1234, "10.0.0.2", 80, (str), strlen(str));     \
+		p_.flow = &(e)->flow;                                                              \
+		run((e), &p_, NULL);                                                               \
 	} while (0)
 
 static void test_content_modifiers(void **state)
 {
 	struct t_env e;
-	env_init(&e,
-		 "alert tcp any any -> any any (content:\"AllWorkAndNoPlayMakesWill\"; content:\"DullBoy\"; distance:1; within:7; sid:1;)\n"
-		 "alert tcp any any -> any any (content:\"abc\"; offset:2; depth:3; sid:2;)\n"
-		 "alert tcp any any -> any any (content:\"ABC\"; nocase; content:!\"zzz\"; sid:3;)\n"
-		 "alert tcp any any -> any any (content:\"xa\"; content:\"yb\"; distance:0; within:3; sid:4;)\n"
-		 "alert tcp any any -> any any (content:\"end\"; endswith; sid:5;)\n"
-		 "alert tcp any any -> any any (content:\"st\"; startswith; sid:6;)\n"
-		 "alert tcp any any -> any any (content:\"|41 42|C\"; sid:7;)\n");
+	env_init(
+		&e,
+		"alert tcp any any -> any any (content:\"AllWorkAndNoPlayMakesWill\"; "
+		"content:\"DullBoy\"; distance:1; within:7; sid:1;)\n"
+		"alert tcp any any -> any any (content:\"abc\"; offset:2; depth:3; sid:2;)\n"
+		"alert tcp any any -> any any (content:\"ABC\"; nocase; content:!\"zzz\"; sid:3;)\n"
+		"alert tcp any any -> any any (content:\"xa\"; content:\"yb\"; distance:0; "
+		"within:3; sid:4;)\n"
+		"alert tcp any any -> any any (content:\"end\"; endswith; sid:5;)\n"
+		"alert tcp any any -> any any (content:\"st\"; startswith; sid:6;)\n"
+		"alert tcp any any -> any any (content:\"|41 42|C\"; sid:7;)\n");
 	TCP_PAY(&e, "AllWorkAndNoPlayMakesWill DullBoy");
 	assert_true(fired(&e, 1));
 	TCP_PAY(&e, "AllWorkAndNoPlayMakesWillDullBoy");
 	assert_false(fired(&e, 1)); /* distance:1 needs one byte between */
 	TCP_PAY(&e, "xxabc");
 	assert_true(fired(&e, 2));
-	assert_true(fired(&e, 3)); /* nocase */
+	assert_true(fired(&e, 3));  /* nocase */
 	assert_false(fired(&e, 7)); /* case matters without nocase */
 	TCP_PAY(&e, "xxABC");
 	assert_true(fired(&e, 7));
@@ -147,10 +151,16 @@ static void test_pcre_byte_isdataat(void **state)
 {
 	struct t_env e;
 	env_init(&e,
-		 "alert tcp any any -> any any (content:\"Question?\"; byte_jump:2,0,relative,string,from_end,post_offset -26, bitmask 0xfe; content:\"ll the pandemic end\"; distance:0; sid:1;)\n"
-		 "alert tcp any any -> any any (content:\"len=\"; byte_extract:1,0,n,relative,string,dec; content:\"X\"; distance:n; within:1; sid:2;)\n"
-		 "alert tcp any any -> any any (content:\"BT\"; byte_test:2,>,0x100,0,relative; sid:3;)\n"
-		 "alert tcp any any -> any any (content:\"BT\"; byte_test:2,=,0x0201,0,relative,little; sid:4;)\n"
+		 "alert tcp any any -> any any (content:\"Question?\"; "
+		 "byte_jump:2,0,relative,string,from_end,post_offset -26, bitmask 0xfe; "
+		 "content:\"ll the pandemic end\"; distance:0; sid:1;)\n"
+		 "alert tcp any any -> any any (content:\"len=\"; "
+		 "byte_extract:1,0,n,relative,string,dec; content:\"X\"; distance:n; within:1; "
+		 "sid:2;)\n"
+		 "alert tcp any any -> any any (content:\"BT\"; byte_test:2,>,0x100,0,relative; "
+		 "sid:3;)\n"
+		 "alert tcp any any -> any any (content:\"BT\"; "
+		 "byte_test:2,=,0x0201,0,relative,little; sid:4;)\n"
 		 "alert tcp any any -> any any (content:\"id=\"; pcre:\"/^[0-9]{3}x/R\"; sid:5;)\n"
 		 "alert tcp any any -> any any (content:\"abc\"; isdataat:!1,relative; sid:6;)\n"
 		 "alert tcp any any -> any any (pcre:\"/hello\\s+world/i\"; sid:7;)\n"
@@ -252,12 +262,14 @@ static void test_flowbits_and_order(void **state)
 	/* the isset rule comes first in the file; the set rule must still run first */
 	env_init(&e,
 		 "alert tcp any any -> any any (content:\"two\"; flowbits:isset,seen; sid:2;)\n"
-		 "alert tcp any any -> any any (content:\"one\"; flowbits:set,seen; flowbits:noalert; sid:1;)\n"
+		 "alert tcp any any -> any any (content:\"one\"; flowbits:set,seen; "
+		 "flowbits:noalert; sid:1;)\n"
 		 "alert tcp any any -> any any (content:\"un\"; flowbits:unset,seen; sid:3;)\n"
 		 "alert tcp any any -> any any (content:\"chk\"; flowbits:isnotset,seen; sid:4;)\n"
 		 "alert tcp any any -> any any (content:\"a\"; priority:3; sid:10;)\n"
 		 "alert tcp any any -> any any (content:\"a\"; priority:1; sid:11;)\n"
-		 "alert tcp any any -> any any (content:\"cnt\"; flowint:c,+,1; flowint:c,>,1; sid:20;)\n");
+		 "alert tcp any any -> any any (content:\"cnt\"; flowint:c,+,1; flowint:c,>,1; "
+		 "sid:20;)\n");
 	TCP_PAY(&e, "two");
 	assert_false(fired(&e, 2));
 	TCP_PAY(&e, "chk");
@@ -284,11 +296,14 @@ static void test_threshold(void **state)
 	struct t_env e;
 	struct ys_packet p;
 	int c1 = 0, c2 = 0, c3 = 0, c4 = 0;
-	env_init(&e,
-		 "alert tcp any any -> any any (content:\"x\"; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)\n"
-		 "alert tcp any any -> any any (content:\"x\"; threshold:type threshold, track by_src, count 3, seconds 60; sid:2;)\n"
-		 "alert tcp any any -> any any (content:\"x\"; threshold:type both, track by_dst, count 3, seconds 60; sid:3;)\n"
-		 "alert tcp any any -> any any (content:\"x\"; detection_filter:track by_src, count 4, seconds 60; sid:4;)\n");
+	env_init(&e, "alert tcp any any -> any any (content:\"x\"; threshold:type limit, track "
+		     "by_src, count 2, seconds 60; sid:1;)\n"
+		     "alert tcp any any -> any any (content:\"x\"; threshold:type threshold, track "
+		     "by_src, count 3, seconds 60; sid:2;)\n"
+		     "alert tcp any any -> any any (content:\"x\"; threshold:type both, track "
+		     "by_dst, count 3, seconds 60; sid:3;)\n"
+		     "alert tcp any any -> any any (content:\"x\"; detection_filter:track by_src, "
+		     "count 4, seconds 60; sid:4;)\n");
 	for (int i = 0; i < 7; i++) {
 		mkpkt(&p, IPPROTO_TCP, "10.0.0.1", 1234, "10.0.0.2", 80, "x", 1);
 		p.ts_usec += (uint64_t)i * 1000000;
@@ -338,20 +353,23 @@ static void test_app_buffers(void **state)
 	struct t_env e;
 	struct ys_packet p;
 	struct ys_inspect in;
-	env_init(&e,
-		 "alert http any any -> any any (msg:\"uri\"; content:\"GET\"; http_method; content:\"/evil.php\"; http_uri; sid:1;)\n"
-		 "alert http any any -> any any (http.user_agent; content:\"curl\"; startswith; sid:2;)\n"
-		 "alert dns any any -> any any (dns.query; dotprefix; content:\".bad.example\"; endswith; sid:3;)\n"
-		 "alert http any any -> any any (http.uri; pcre:\"/\\.php$/\"; sid:4;)\n"
-		 "alert tcp any any -> any any (content:\"/evil.php\"; sid:5;)\n");
+	env_init(&e, "alert http any any -> any any (msg:\"uri\"; content:\"GET\"; http_method; "
+		     "content:\"/evil.php\"; http_uri; sid:1;)\n"
+		     "alert http any any -> any any (http.user_agent; content:\"curl\"; "
+		     "startswith; sid:2;)\n"
+		     "alert dns any any -> any any (dns.query; dotprefix; "
+		     "content:\".bad.example\"; endswith; sid:3;)\n"
+		     "alert http any any -> any any (http.uri; pcre:\"/\\.php$/\"; sid:4;)\n"
+		     "alert tcp any any -> any any (content:\"/evil.php\"; sid:5;)\n");
 	mkpkt(&p, IPPROTO_TCP, "10.0.0.1", 1234, "10.0.0.2", 80, "xx", 2);
 	p.flow = &e.flow;
 	ys_inspect_reset(&in);
 	in.app_proto = YS_APP_HTTP;
 	ys_inspect_add(&in, YS_BUF_HTTP_METHOD, (const uint8_t *)"GET", 3, YS_BUF_F_TO_SERVER, 0);
-	ys_inspect_add(&in, YS_BUF_HTTP_URI, (const uint8_t *)"/evil.php", 9, YS_BUF_F_TO_SERVER, 0);
-	ys_inspect_add(&in, YS_BUF_HTTP_USER_AGENT, (const uint8_t *)"curl/8", 6, YS_BUF_F_TO_SERVER,
+	ys_inspect_add(&in, YS_BUF_HTTP_URI, (const uint8_t *)"/evil.php", 9, YS_BUF_F_TO_SERVER,
 		       0);
+	ys_inspect_add(&in, YS_BUF_HTTP_USER_AGENT, (const uint8_t *)"curl/8", 6,
+		       YS_BUF_F_TO_SERVER, 0);
 	run(&e, &p, &in);
 	assert_true(fired(&e, 1));
 	assert_true(fired(&e, 2));
@@ -373,8 +391,8 @@ static void test_app_buffers(void **state)
 	mkpkt(&p, IPPROTO_UDP, "10.0.0.1", 1234, "10.0.0.2", 53, "q", 1);
 	ys_inspect_reset(&in);
 	in.app_proto = YS_APP_DNS;
-	ys_inspect_add(&in, YS_BUF_DNS_QUERY, (const uint8_t *)"bad.example", 11, YS_BUF_F_TO_SERVER,
-		       0);
+	ys_inspect_add(&in, YS_BUF_DNS_QUERY, (const uint8_t *)"bad.example", 11,
+		       YS_BUF_F_TO_SERVER, 0);
 	run(&e, &p, &in);
 	assert_true(fired(&e, 3)); /* ".bad.example" matches thanks to dotprefix */
 	ys_inspect_reset(&in);

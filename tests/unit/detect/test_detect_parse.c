@@ -47,39 +47,82 @@ static const char *load_one(const char *rule)
 static void test_all_keywords_load(void **state)
 {
 	static const char *const ok[] = {
-		"alert tcp any any -> any any (msg:\"a \\; b \\\" c\"; sid:1; rev:2; gid:1; classtype:trojan-activity; priority:2; metadata:created_at 2020_01_01, tag x; reference:url,example.com; target:dest_ip;)",
-		"alert tcp any any -> any 80 (content:\"GET\"; nocase; offset:0; depth:3; content:!\"x|20 41|y\"; distance:0; within:10; rawbytes; sid:2;)",
-		"alert tcp any any -> any any (content:\"abc\"; content:\"def\"; fast_pattern:only; sid:3;)",
-		"alert tcp any any -> any any (content:\"abcdef\"; fast_pattern:1,3; startswith; sid:4;)",
-		"alert tcp any any -> any any (content:\"abc\"; endswith; isdataat:!1,relative; isdataat:2; sid:5;)",
-		"alert tcp any any -> any any (content:\"abc\"; pcre:\"/a(b|c)+/Rsmi\"; pcre:!\"/zz/\"; sid:6;)",
-		"alert http any any -> any any (http.uri; content:\"/x\"; bsize:>2; http.method; bsize:3<>8; sid:7;)",
-		"alert tcp any any -> any any (dsize:>10; dsize:<100; ttl:64; ip_proto:tcp; id:5; tos:0; sid:8;)",
+		"alert tcp any any -> any any (msg:\"a \\; b \\\" c\"; sid:1; rev:2; gid:1; "
+		"classtype:trojan-activity; priority:2; metadata:created_at 2020_01_01, tag x; "
+		"reference:url,example.com; target:dest_ip;)",
+		"alert tcp any any -> any 80 (content:\"GET\"; nocase; offset:0; depth:3; "
+		"content:!\"x|20 41|y\"; distance:0; within:10; rawbytes; sid:2;)",
+		"alert tcp any any -> any any (content:\"abc\"; content:\"def\"; "
+		"fast_pattern:only; sid:3;)",
+		"alert tcp any any -> any any (content:\"abcdef\"; fast_pattern:1,3; startswith; "
+		"sid:4;)",
+		"alert tcp any any -> any any (content:\"abc\"; endswith; isdataat:!1,relative; "
+		"isdataat:2; sid:5;)",
+		"alert tcp any any -> any any (content:\"abc\"; pcre:\"/a(b|c)+/Rsmi\"; "
+		"pcre:!\"/zz/\"; sid:6;)",
+		"alert http any any -> any any (http.uri; content:\"/x\"; bsize:>2; http.method; "
+		"bsize:3<>8; sid:7;)",
+		"alert tcp any any -> any any (dsize:>10; dsize:<100; ttl:64; ip_proto:tcp; id:5; "
+		"tos:0; sid:8;)",
 		"alert icmp any any -> any any (itype:8; icode:0; icmp_id:1; icmp_seq:2; sid:9;)",
-		"alert tcp any any -> any any (flags:SA,12; tcp.flags:+S; seq:1; ack:2; window:!1024; sid:10;)",
-		"alert ip any any -> any any (sameip; ipopts:rr; fragbits:M+; fragoffset:>0; sid:11;)",
-		"alert tcp any any -> any any (flow:established,to_server; flowbits:set,a; flowbits:noalert; sid:12;)",
-		"alert tcp any any -> any any (flow:stateless; flowbits:isset,a|b; flowbits:isnotset,c&d; sid:13;)",
-		"alert tcp any any -> any any (flowint:cnt,+,1; flowint:cnt,>,3; flowint:x,notset; sid:14;)",
-		"alert tcp any any -> any any (threshold:type limit, track by_src, count 1, seconds 60; sid:15;)",
-		"alert tcp any any -> any any (detection_filter:track by_dst, count 10, seconds 60; sid:16;)",
+		"alert tcp any any -> any any (flags:SA,12; tcp.flags:+S; seq:1; ack:2; "
+		"window:!1024; sid:10;)",
+		"alert ip any any -> any any (sameip; ipopts:rr; fragbits:M+; fragoffset:>0; "
+		"sid:11;)",
+		"alert tcp any any -> any any (flow:established,to_server; flowbits:set,a; "
+		"flowbits:noalert; sid:12;)",
+		"alert tcp any any -> any any (flow:stateless; flowbits:isset,a|b; "
+		"flowbits:isnotset,c&d; sid:13;)",
+		"alert tcp any any -> any any (flowint:cnt,+,1; flowint:cnt,>,3; flowint:x,notset; "
+		"sid:14;)",
+		"alert tcp any any -> any any (threshold:type limit, track by_src, count 1, "
+		"seconds 60; sid:15;)",
+		"alert tcp any any -> any any (detection_filter:track by_dst, count 10, seconds "
+		"60; sid:16;)",
 		"alert tcp any any -> any any (flags:S; tag:session,10,packets; noalert; sid:17;)",
-		"alert http any any -> any any (urilen:>5; uricontent:\"/a\"; app-layer-protocol:http; sid:18;)",
-		"alert tcp any any -> any any (content:\"ab\"; byte_test:2,>,10,0,relative,little; byte_jump:2,0,relative,multiplier 2,align,post_offset -1; sid:19;)",
-		"alert tcp any any -> any any (byte_extract:2,0,len,relative; content:\"x\"; distance:len; byte_test:1,=,len,0; sid:20;)",
-		"alert tcp any any -> any any (content:\"GET\"; http_method; content:\"/a\"; http_uri; content:\"b\"; http_raw_uri; content:\"c\"; http_header; content:\"d\"; http_raw_header; content:\"e\"; http_cookie; content:\"f\"; http_user_agent; content:\"g\"; http_host; sid:21;)",
-		"alert tcp any any -> any any (content:\"h\"; http_raw_host; content:\"200\"; http_stat_code; content:\"OK\"; http_stat_msg; content:\"i\"; http_client_body; content:\"j\"; http_server_body; sid:22;)",
-		"alert http any any -> any any (http.uri.raw; content:\"a\"; http.host; content:\"b\"; http.host.raw; content:\"c\"; http.header; content:\"d\"; http.header.raw; content:\"e\"; http.header_names; content:\"f\"; sid:23;)",
-		"alert http any any -> any any (http.user_agent; content:\"a\"; http.cookie; content:\"b\"; http.request_body; content:\"c\"; http.response_body; content:\"d\"; file.data; content:\"e\"; file_data; content:\"f\"; sid:24;)",
-		"alert http any any -> any any (http.stat_code; content:\"2\"; http.stat_msg; content:\"O\"; http.content_type; content:\"t\"; http.content_len; content:\"1\"; http.referer; content:\"r\"; http.start; content:\"G\"; sid:25;)",
-		"alert http any any -> any any (http.protocol; content:\"H\"; http.request_line; content:\"G\"; http.response_line; content:\"H\"; http.server; content:\"s\"; http.location; content:\"l\"; http.accept; content:\"a\"; sid:26;)",
-		"alert http any any -> any any (http.accept_lang; content:\"e\"; http.accept_enc; content:\"g\"; http.connection; content:\"c\"; http_accept; content:\"x\"; http_content_type; content:\"y\"; sid:27;)",
-		"alert dns any any -> any any (dns.query; content:\"evil\"; dns_query; content:\"x\"; sid:28;)",
-		"alert dns any any -> any any (dns.query; dotprefix; content:\".evil.com\"; endswith; sid:280;)",
-		"alert tls any any -> any any (tls.sni; content:\"a\"; tls_sni; content:\"b\"; tls.cert_subject; content:\"c\"; tls.cert_issuer; content:\"d\"; tls.cert_serial; content:\"e\"; sid:29;)",
-		"alert tls any any -> any any (tls.cert_fingerprint; content:\"a\"; ja3.hash; content:\"b\"; ja3.string; content:\"c\"; ja3s.hash; content:\"d\"; ja3s.string; content:\"e\"; sid:30;)",
-		"alert ssh any any -> any any (ssh.proto; content:\"2.0\"; ssh.software; content:\"Open\"; sid:31;)",
-		"alert http any any -> any any (content:\"x\"; pcre:\"/a/U\"; pcre:\"/b/H\"; pcre:\"/c/C\"; pcre:\"/d/P\"; pcre:\"/e/I\"; pcre:\"/f/M\"; pcre:\"/g/S\"; pcre:\"/h/Y\"; pcre:\"/i/V\"; pcre:\"/j/W\"; pcre:\"/k/Q\"; sid:32;)",
+		"alert http any any -> any any (urilen:>5; uricontent:\"/a\"; "
+		"app-layer-protocol:http; sid:18;)",
+		"alert tcp any any -> any any (content:\"ab\"; byte_test:2,>,10,0,relative,little; "
+		"byte_jump:2,0,relative,multiplier 2,align,post_offset -1; sid:19;)",
+		"alert tcp any any -> any any (byte_extract:2,0,len,relative; content:\"x\"; "
+		"distance:len; byte_test:1,=,len,0; sid:20;)",
+		"alert tcp any any -> any any (content:\"GET\"; http_method; content:\"/a\"; "
+		"http_uri; content:\"b\"; http_raw_uri; content:\"c\"; http_header; content:\"d\"; "
+		"http_raw_header; content:\"e\"; http_cookie; content:\"f\"; http_user_agent; "
+		"content:\"g\"; http_host; sid:21;)",
+		"alert tcp any any -> any any (content:\"h\"; http_raw_host; content:\"200\"; "
+		"http_stat_code; content:\"OK\"; http_stat_msg; content:\"i\"; http_client_body; "
+		"content:\"j\"; http_server_body; sid:22;)",
+		"alert http any any -> any any (http.uri.raw; content:\"a\"; http.host; "
+		"content:\"b\"; http.host.raw; content:\"c\"; http.header; content:\"d\"; "
+		"http.header.raw; content:\"e\"; http.header_names; content:\"f\"; sid:23;)",
+		"alert http any any -> any any (http.user_agent; content:\"a\"; http.cookie; "
+		"content:\"b\"; http.request_body; content:\"c\"; http.response_body; "
+		"content:\"d\"; file.data; content:\"e\"; file_data; content:\"f\"; sid:24;)",
+		"alert http any any -> any any (http.stat_code; content:\"2\"; http.stat_msg; "
+		"content:\"O\"; http.content_type; content:\"t\"; http.content_len; content:\"1\"; "
+		"http.referer; content:\"r\"; http.start; content:\"G\"; sid:25;)",
+		"alert http any any -> any any (http.protocol; content:\"H\"; http.request_line; "
+		"content:\"G\"; http.response_line; content:\"H\"; http.server; content:\"s\"; "
+		"http.location; content:\"l\"; http.accept; content:\"a\"; sid:26;)",
+		"alert http any any -> any any (http.accept_lang; content:\"e\"; http.accept_enc; "
+		"content:\"g\"; http.connection; content:\"c\"; http_accept; content:\"x\"; "
+		"http_content_type; content:\"y\"; sid:27;)",
+		"alert dns any any -> any any (dns.query; content:\"evil\"; dns_query; "
+		"content:\"x\"; sid:28;)",
+		"alert dns any any -> any any (dns.query; dotprefix; content:\".evil.com\"; "
+		"endswith; sid:280;)",
+		"alert tls any any -> any any (tls.sni; content:\"a\"; tls_sni; content:\"b\"; "
+		"tls.cert_subject; content:\"c\"; tls.cert_issuer; content:\"d\"; tls.cert_serial; "
+		"content:\"e\"; sid:29;)",
+		"alert tls any any -> any any (tls.cert_fingerprint; content:\"a\"; ja3.hash; "
+		"content:\"b\"; ja3.string; content:\"c\"; ja3s.hash; content:\"d\"; ja3s.string; "
+		"content:\"e\"; sid:30;)",
+		"alert ssh any any -> any any (ssh.proto; content:\"2.0\"; ssh.software; "
+		"content:\"Open\"; sid:31;)",
+		"alert http any any -> any any (content:\"x\"; pcre:\"/a/U\"; pcre:\"/b/H\"; "
+		"pcre:\"/c/C\"; pcre:\"/d/P\"; pcre:\"/e/I\"; pcre:\"/f/M\"; pcre:\"/g/S\"; "
+		"pcre:\"/h/Y\"; pcre:\"/i/V\"; pcre:\"/j/W\"; pcre:\"/k/Q\"; sid:32;)",
 		"drop tcp any any -> any any (content:\"a\"; sid:33;)",
 		"reject tcp any any -> any any (content:\"a\"; sid:34;)",
 		"pass tcp any any <> any any (content:\"a\"; sid:35;)",
@@ -93,7 +136,8 @@ static void test_all_keywords_load(void **state)
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		const char *kw = load_one(ok[i]);
 		if (kw)
-			fail_msg("rule %zu failed: keyword '%s': %s\n%s", i, kw, fail_reason, ok[i]);
+			fail_msg("rule %zu failed: keyword '%s': %s\n%s", i, kw, fail_reason,
+				 ok[i]);
 	}
 }
 
@@ -102,19 +146,22 @@ static void test_errors_name_keyword(void **state)
 	static const struct {
 		const char *rule, *kw, *reason_part;
 	} bad[] = {
-		{ "alert tcp any any -> any any (content:\"a\"; depth:0; sid:1;)", "depth", "smaller" },
-		{ "alert tcp any any -> any any (nocase; sid:1;)", "nocase", "no preceding content" },
+		{ "alert tcp any any -> any any (content:\"a\"; depth:0; sid:1;)", "depth",
+		  "smaller" },
+		{ "alert tcp any any -> any any (nocase; sid:1;)", "nocase",
+		  "no preceding content" },
 		{ "alert tcp any any -> any any (content:\"|4g|\"; sid:1;)", "content", "hex" },
 		{ "alert tcp any any -> any any (pcre:\"/a(/\"; sid:1;)", "pcre", "regex" },
-		{ "alert tcp any any -> any any (frobnicate:1; sid:1;)", "frobnicate", "not supported" },
+		{ "alert tcp any any -> any any (frobnicate:1; sid:1;)", "frobnicate",
+		  "not supported" },
 		{ "alert tcp any any -> any any (stream_size:server,>,1; sid:1;)", "stream_size",
 		  "not supported" },
 		{ "alert tcp any any -> any any (classtype:nope; sid:1;)", "classtype", "unknown" },
-		{ "alert tcp any any -> any any (content:\"a\"; byte_test:2,~,1,0; sid:1;)", "byte_test",
-		  "operator" },
+		{ "alert tcp any any -> any any (content:\"a\"; byte_test:2,~,1,0; sid:1;)",
+		  "byte_test", "operator" },
 		{ "alert tcp any any -> any any (flow:sideways; sid:1;)", "flow", "unknown" },
-		{ "alert tcp any any -> any any (threshold:type limit, count 1; sid:1;)", "threshold",
-		  "track" },
+		{ "alert tcp any any -> any any (threshold:type limit, count 1; sid:1;)",
+		  "threshold", "track" },
 		{ "alert tcp any any -> any any (content:\"a\"; sid:1;", "syntax", "')'" },
 		{ "alert tcp any any => any any (sid:1;)", "syntax", "direction" },
 		{ "alert foo any any -> any any (sid:1;)", "syntax", "protocol" },
@@ -122,8 +169,8 @@ static void test_errors_name_keyword(void **state)
 		{ "alert tcp any 70000 -> any any (sid:1;)", "syntax", "port" },
 		{ "alert tcp $NOPE any -> any any (sid:1;)", "syntax", "unknown variable" },
 		{ "alert tcp any any -> any any (msg:\"x\";)", "syntax", "no sid" },
-		{ "alert tcp any any -> any any (content:\"a\"; sid:1; content:\"b\" sid:2;)", "content",
-		  "" },
+		{ "alert tcp any any -> any any (content:\"a\"; sid:1; content:\"b\" sid:2;)",
+		  "content", "" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *kw = load_one(bad[i].rule);
@@ -165,10 +212,10 @@ static void test_duplicates(void **state)
 
 static void test_classification(void **state)
 {
-	struct ys_detect_engine *eng =
-		eng_with("alert tcp any any -> any any (classtype:trojan-activity; sid:1;)\n"
-			 "alert tcp any any -> any any (priority:3; classtype:trojan-activity; sid:2;)\n"
-			 "alert tcp any any -> any any (classtype:coin-mining; sid:3;)\n");
+	struct ys_detect_engine *eng = eng_with(
+		"alert tcp any any -> any any (classtype:trojan-activity; sid:1;)\n"
+		"alert tcp any any -> any any (priority:3; classtype:trojan-activity; sid:2;)\n"
+		"alert tcp any any -> any any (classtype:coin-mining; sid:3;)\n");
 	assert_int_equal(eng->nsigs, 3);
 	assert_string_equal(eng->sigs[0]->info.category, "A Network Trojan was detected");
 	assert_int_equal(eng->sigs[0]->info.priority, 1);
@@ -198,8 +245,7 @@ static void test_classification(void **state)
 	ys_class_table_clear(&def);
 }
 
-static struct ys_addr A(const char *s)
-{
+static struct ys_addr A(const char *s) {
 	struct ys_addr a;
 	memset(&a, 0, sizeof(a));
 	if (strchr(s, ':')) {
@@ -212,7 +258,8 @@ static struct ys_addr A(const char *s)
 	return a;
 }
 
-static void test_addresses(void **state)
+static void
+test_addresses(void **state)
 {
 	struct ys_vars *v = ys_vars_new(NULL, NULL);
 	struct ys_addr_set s;
@@ -237,7 +284,8 @@ static void test_addresses(void **state)
 	assert_true(ys_addr_set_match(&s, &a));
 	ys_addr_set_clear(&s);
 
-	assert_int_equal(ys_addr_set_parse(v, "[1.0.0.0/8, ![1.2.0.0/16, 1.3.3.3], 2.2.2.1-2.2.2.5]",
+	assert_int_equal(ys_addr_set_parse(v,
+					   "[1.0.0.0/8, ![1.2.0.0/16, 1.3.3.3], 2.2.2.1-2.2.2.5]",
 					   &s, err, sizeof(err)),
 			 0);
 	a = A("1.9.9.9");
@@ -272,8 +320,10 @@ static void test_ports_and_conf_vars(void **state)
 	char err[128];
 	struct ys_conf *conf = ys_conf_load_string(
 		"t.yaml",
-		"vars:\n  address-groups:\n    HOME_NET: \"[10.9.0.0/16]\"\n  port-groups:\n    HTTP_PORTS: \"[80,8080:8090]\"\n",
-		strlen("vars:\n  address-groups:\n    HOME_NET: \"[10.9.0.0/16]\"\n  port-groups:\n    HTTP_PORTS: \"[80,8080:8090]\"\n"),
+		"vars:\n  address-groups:\n    HOME_NET: \"[10.9.0.0/16]\"\n  port-groups:\n    "
+		"HTTP_PORTS: \"[80,8080:8090]\"\n",
+		strlen("vars:\n  address-groups:\n    HOME_NET: \"[10.9.0.0/16]\"\n  "
+		       "port-groups:\n    HTTP_PORTS: \"[80,8080:8090]\"\n"),
 		err, sizeof(err));
 	assert_non_null(conf);
 	struct ys_vars *v = ys_vars_new(ys_conf_get(conf, "vars"), NULL);
@@ -332,11 +382,14 @@ static void test_num_cmp(void **state)
 
 static void test_fast_pattern_choice(void **state)
 {
-	struct ys_detect_engine *eng = eng_with(
-		"alert tcp any any -> any any (content:\"ab\"; content:\"longest\"; content:\"mid\"; sid:1;)\n"
-		"alert tcp any any -> any any (content:\"ab\"; fast_pattern; content:\"longest\"; sid:2;)\n"
-		"alert tcp any any -> any any (content:!\"only negated\"; sid:3;)\n"
-		"alert http any any -> any any (content:\"GET\"; http_method; content:\"/index.php\"; http_uri; sid:4;)\n");
+	struct ys_detect_engine *eng =
+		eng_with("alert tcp any any -> any any (content:\"ab\"; content:\"longest\"; "
+			 "content:\"mid\"; sid:1;)\n"
+			 "alert tcp any any -> any any (content:\"ab\"; fast_pattern; "
+			 "content:\"longest\"; sid:2;)\n"
+			 "alert tcp any any -> any any (content:!\"only negated\"; sid:3;)\n"
+			 "alert http any any -> any any (content:\"GET\"; http_method; "
+			 "content:\"/index.php\"; http_uri; sid:4;)\n");
 	assert_int_equal(eng->nsigs, 4);
 	const struct ys_sig *s = eng->sigs[0];
 	assert_int_equal(s->sms[s->fp_sm].u.c.len, 7);
