@@ -451,9 +451,23 @@ int ys_detect_groups_build(struct ys_detect_engine *eng)
 			v[eng->napp_nofp++] = i;
 	eng->app_nofp = v;
 	v = NULL;
-	for (uint32_t i = 0; i < eng->nsigs; i++)
-		if (eng->sigs[i]->fp_sm < 0)
+	for (uint32_t i = 0; i < eng->nsigs; i++) {
+		const struct ys_sig *s = eng->sigs[i];
+		if (s->fp_sm < 0)
 			eng->stats.pcre_only++;
+		if (s->fp_sm >= 0 && s->fp_buf == YS_BUF_PACKET) {
+			const uint8_t *p;
+			uint32_t len;
+			bool nc;
+			sig_fp(s, &p, &len, &nc);
+			if (len - 1 > eng->stream_overlap)
+				eng->stream_overlap = len - 1;
+		}
+		if ((s->pclass_mask & (1u << YS_PC_TCP)) &&
+		    (s->flags & (YS_SIG_F_TCP_PKT | YS_SIG_F_REQ_PACKET) ||
+		     (s->flow & YS_FLOW_NO_STREAM)))
+			eng->has_pkt_only = true;
+	}
 out:
 	free(v);
 	return rc;

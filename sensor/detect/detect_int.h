@@ -294,6 +294,7 @@ enum ys_pclass { YS_PC_TCP = 0, YS_PC_UDP, YS_PC_ICMP, YS_PC_ICMP6, YS_PC_OTHER,
 #define YS_SIG_F_APPLAYER   (1u << 4) /* has an app-layer buffer: alert once per tx */
 #define YS_SIG_F_IPV4_ONLY  (1u << 5)
 #define YS_SIG_F_IPV6_ONLY  (1u << 6)
+#define YS_SIG_F_REQ_PACKET (1u << 7) /* dsize: inspects packets, not the stream */
 
 struct ys_sig {
 	struct ys_sig_info info;
@@ -391,8 +392,9 @@ struct ys_detect_engine {
 	/* Rules with an app-layer buffer but no fast pattern. */
 	uint32_t *app_nofp;
 	uint32_t napp_nofp;
-	size_t scratch_need; /* groups sharing one scratch */
-	void *proto_scratch; /* hs_scratch_t * allocated against every database */
+	uint32_t stream_overlap; /* longest fast pattern - 1: stream bytes rescanned */
+	bool has_pkt_only;	 /* some TCP rules must see raw packets (tcp-pkt, dsize) */
+	void *proto_scratch;	 /* hs_scratch_t * allocated against every database */
 };
 
 int ys_detect_sig_parse(struct ys_detect_engine *eng, const char *text, const char *file,
@@ -407,15 +409,20 @@ void ys_detect_sigs_order(struct ys_detect_engine *eng);
 
 struct ys_match_state {
 	uint64_t byte_vars[YS_MAX_BYTE_VARS];
-	uint32_t budget; /* recursion / backtracking budget */
-	void *md;	 /* pcre2_match_data * owned by the ctx */
-	uint8_t *xbuf;	 /* transform output, owned by the ctx */
+	uint32_t budget;  /* recursion / backtracking budget */
+	uint32_t min_end; /* a list match must end beyond this offset (stream window) */
+	void *md;	  /* pcre2_match_data * owned by the ctx */
+	uint8_t *xbuf;	  /* transform output, owned by the ctx */
 	uint32_t xcap;
 };
 
 /* Run a buffer match list against DATA. */
 bool ys_sm_list_match(const struct ys_sig *s, const struct ys_sm *sms, uint32_t n,
 		      const uint8_t *data, uint32_t len, struct ys_match_state *st);
+/* Same, but the match must end after MIN_END (new bytes of a stream window). */
+bool ys_sm_list_match_after(const struct ys_sig *s, const struct ys_sm *sms, uint32_t n,
+			    const uint8_t *data, uint32_t len, uint32_t min_end,
+			    struct ys_match_state *st);
 bool ys_pm_match(const struct ys_pm *pm, const struct ys_packet *pkt);
 
 /* Flow state (flowbits, flowints, tx alert memory, pass). */

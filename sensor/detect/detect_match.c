@@ -301,7 +301,9 @@ static int match_from(const struct ys_sm *sms, uint32_t i, uint32_t n, const uin
 			break;
 		}
 	}
-	return 1;
+	/* In a stream window, a match ending in the old bytes was reported
+	 * before: returning 0 makes the caller look further on. */
+	return prev_end > st->min_end || st->min_end == 0 ? 1 : 0;
 }
 
 bool ys_sm_list_match(const struct ys_sig *s, const struct ys_sm *sms, uint32_t n,
@@ -312,6 +314,17 @@ bool ys_sm_list_match(const struct ys_sig *s, const struct ys_sm *sms, uint32_t 
 		data = empty;
 	st->budget = 3000;
 	return match_from(sms, 0, n, data, len, 0, st) == 1;
+}
+
+bool ys_sm_list_match_after(const struct ys_sig *s, const struct ys_sm *sms, uint32_t n,
+			    const uint8_t *data, uint32_t len, uint32_t min_end,
+			    struct ys_match_state *st)
+{
+	bool r;
+	st->min_end = min_end;
+	r = ys_sm_list_match(s, sms, n, data, len, st);
+	st->min_end = 0;
+	return r;
 }
 
 static bool bits_match(const struct ys_pm *pm, uint8_t v)

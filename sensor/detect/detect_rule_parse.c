@@ -1178,6 +1178,7 @@ static int kw_icmp_seq(struct pctx *pc, char *v)
 }
 static int kw_dsize(struct pctx *pc, char *v)
 {
+	pc->s->flags |= YS_SIG_F_REQ_PACKET;
 	return pm_num(pc, v, YS_PM_DSIZE, 65535);
 }
 static int kw_seq(struct pctx *pc, char *v)

@@ -19,6 +19,8 @@
  */
 #include "detect_int.h"
 
+#include "stream.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,7 +197,8 @@ static bool flow_match(const struct ys_sig *s, const struct ys_packet *pkt)
 /* Evaluate sig S fully. On a match fills the alert payload fields. */
 static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 		      const struct ys_packet *pkt, const struct ys_inspect *in,
-		      const struct ys_buf *stream, struct ys_detect_flow *df, struct pending *out)
+		      const struct ys_buf *stream, bool stream_mode, struct ys_detect_flow *df,
+		      struct pending *out)
 {
 	struct ys_match_state st;
 
@@ -219,6 +222,7 @@ static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 			return false;
 
 	st.md = ctx->md;
+	st.min_end = 0;
 	out->payload = pkt->payload;
 	out->payload_len = pkt->payload_len;
 	out->tx_id = UINT64_MAX;
@@ -229,31 +233,42 @@ static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 		bool ok = false;
 
 		if (bm->buf == YS_BUF_PACKET || bm->buf == YS_BUF_STREAM) {
-			bool try_pkt = !(s->flags & YS_SIG_F_TCP_STREAM) &&
-				       !(s->flow & YS_FLOW_ONLY_STREAM);
-			bool try_stream = stream && pkt->proto == IPPROTO_TCP &&
-					  !(s->flags & YS_SIG_F_TCP_PKT) &&
-					  !(s->flow & YS_FLOW_NO_STREAM);
-			if (bm->buf == YS_BUF_STREAM)
-				try_pkt = false;
-			if (try_pkt && pkt->payload_len &&
-			    ys_sm_list_match(s, sms, bm->n, pkt->payload, pkt->payload_len, &st)) {
-				ok = true;
-				if (!have_payload) {
+			/*
+			 * Like Suricata: on a reassembled TCP session, payload rules
+			 * look at the stream (each byte once: retransmissions and
+			 * held out-of-order segments bring no new bytes, so no
+			 * match); packet rules (tcp-pkt, dsize, no_stream) and
+			 * everything else look at the packet payload.
+			 */
+			bool pkt_rule = (s->flags & (YS_SIG_F_TCP_PKT | YS_SIG_F_REQ_PACKET)) ||
+					(s->flow & YS_FLOW_NO_STREAM);
+			bool use_stream = stream_mode && !pkt_rule && bm->buf == YS_BUF_PACKET;
+			if (bm->buf == YS_BUF_STREAM || (s->flags & YS_SIG_F_TCP_STREAM) ||
+			    (s->flow & YS_FLOW_ONLY_STREAM))
+				use_stream = true;
+			if (!use_stream) {
+				if (pkt->payload_len)
+					ok = ys_sm_list_match(s, sms, bm->n, pkt->payload,
+							      pkt->payload_len, &st);
+				else if (bm->n && sms[0].type == YS_SM_ISDATAAT)
+					ok = ys_sm_list_match(s, sms, bm->n, NULL, 0, &st);
+				if (ok && !have_payload) {
 					out->payload = pkt->payload;
 					out->payload_len = pkt->payload_len;
 				}
-			} else if (try_pkt && !pkt->payload_len && bm->n &&
-				   sms[0].type == YS_SM_ISDATAAT) {
-				/* isdataat on an empty payload: let the list decide */
-				ok = ys_sm_list_match(s, sms, bm->n, NULL, 0, &st);
-			} else if (try_stream && stream->len &&
-				   ys_sm_list_match(s, sms, bm->n, stream->data, stream->len,
-						    &st)) {
-				ok = true;
-				if (!have_payload) {
-					out->payload = stream->data;
-					out->payload_len = stream->len;
+			} else if (stream && stream->len > stream->prefix_len) {
+				/* the new bytes alone first (absolute offsets count from
+				 * the segment, as Suricata's raw inspection mostly does),
+				 * then the window for patterns split across segments */
+				uint32_t pl = stream->prefix_len;
+				ok = ys_sm_list_match(s, sms, bm->n, stream->data + pl,
+						      stream->len - pl, &st);
+				if (!ok && pl)
+					ok = ys_sm_list_match_after(s, sms, bm->n, stream->data,
+								    stream->len, pl, &st);
+				if (ok && !have_payload) {
+					out->payload = stream->data + pl;
+					out->payload_len = stream->len - pl;
 				}
 			}
 			if (ok)
@@ -329,7 +344,11 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 		for (uint32_t k = 0; k < in->nbufs; k++) {
 			const struct ys_buf *b = &in->bufs[k];
 			if (b->id == YS_BUF_STREAM) {
-				if (!stream || b->len > stream->len)
+				/* the packet's own direction (a packet may also release
+				 * held data of the other direction: not its payload) */
+				uint16_t want = dir ? YS_BUF_F_TO_CLIENT : YS_BUF_F_TO_SERVER;
+				if ((b->flags & want) ||
+				    !(b->flags & (YS_BUF_F_TO_CLIENT | YS_BUF_F_TO_SERVER)))
 					stream = b;
 				continue;
 			}
@@ -343,11 +362,21 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 	uint32_t gport = 0;
 	if (eng->port_group[pc][dir])
 		gport = eng->port_group[pc][dir][dir ? pkt->sport : pkt->dport];
-	scan_group(ctx, gany, pkt->payload, pkt->payload_len, true);
-	scan_group(ctx, gport, pkt->payload, pkt->payload_len, true);
-	if (stream && pc == YS_PC_TCP) {
-		scan_group(ctx, gany, stream->data, stream->len, false);
-		scan_group(ctx, gport, stream->data, stream->len, false);
+	bool stream_mode = pc == YS_PC_TCP && pkt->flow && ys_stream_active(pkt->flow);
+	if (!stream_mode || eng->has_pkt_only) {
+		scan_group(ctx, gany, pkt->payload, pkt->payload_len, true);
+		scan_group(ctx, gport, pkt->payload, pkt->payload_len, true);
+	} else {
+		scan_group(ctx, gany, NULL, 0, true);
+		scan_group(ctx, gport, NULL, 0, true);
+	}
+	if (stream_mode && stream && stream->len > stream->prefix_len) {
+		/* the new bytes plus enough old ones for a split fast pattern */
+		uint32_t back = stream->prefix_len < eng->stream_overlap ? stream->prefix_len
+									 : eng->stream_overlap;
+		uint32_t from = stream->prefix_len - back;
+		scan_group(ctx, gany, stream->data + from, stream->len - from, false);
+		scan_group(ctx, gport, stream->data + from, stream->len - from, false);
 	}
 	if (present)
 		for (uint32_t i = 0; i < eng->napp_nofp; i++) {
@@ -366,7 +395,7 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 
 		if ((s->nfbs || s->nfis) && !df && pkt->flow)
 			df = ys_detect_flow_get(pkt->flow, eng);
-		if (!sig_match(ctx, s, pkt, in, stream, df, &pa))
+		if (!sig_match(ctx, s, pkt, in, stream, stream_mode, df, &pa))
 			continue;
 		for (uint32_t i = 0; i < s->nfbs; i++)
 			if (s->fbs[i].op <= YS_FB_TOGGLE)
