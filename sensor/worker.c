@@ -196,7 +196,8 @@ static void ys_worker_packet(struct ys_worker *w, const struct ys_frame *fr)
 	pkt->ts_usec = fr->ts_usec;
 	pkt->linktype = fr->linktype;
 	pkt->hw_tenant = fr->hw_tenant;
-	pkt->iface = w->p.capture_params.source;
+	/* EVE in_iface names a live interface; Suricata leaves it out for files. */
+	pkt->iface = w->p.capture == &ys_capture_pcap_file ? NULL : w->p.capture_params.source;
 	pkt->pcap_cnt = w->st.packets;
 
 	if (!w->st.first_ts_usec)
