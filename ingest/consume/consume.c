@@ -358,8 +358,6 @@ struct ys_consumer *ys_consumer_new(const struct ys_consumer_conf *cc, struct ys
 		conf = ys_kafka_conf_new(k, defs, sizeof(defs) / sizeof(defs[0]), err, errlen);
 		if (!conf)
 			goto out_free;
-		/* group.* keys from the shared YAML mean nothing to a producer: drop quietly */
-		rd_kafka_conf_set(conf, "group.id", NULL, errstr, sizeof(errstr));
 		rd_kafka_conf_set_opaque(conf, c);
 		rd_kafka_conf_set_dr_msg_cb(conf, ys_producer_dr_cb);
 		rd_kafka_conf_set_error_cb(conf, ys_consumer_error_cb);
