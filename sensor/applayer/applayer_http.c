@@ -268,6 +268,10 @@ static int cb_body_data(htp_tx_data_t *d, int side)
 	if (sd->body.len >= limit) {
 		sd->body_done = true; /* present what we keep now; the rest is not inspected */
 		r->progressed = true;
+		/* Nothing past the limit is inspected: stop paying for decompressing it.
+		 * libhtp then hands the rest over undecoded, which we ignore. */
+		if (side == 1)
+			d->tx->response_content_encoding_processing = HTP_COMPRESSION_NONE;
 	}
 	return HTP_OK;
 }

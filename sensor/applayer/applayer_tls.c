@@ -21,6 +21,7 @@
 #include "applayer_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <openssl/bio.h>
@@ -67,6 +68,34 @@ static inline uint32_t rd24(const uint8_t *p)
 static inline bool is_grease(uint16_t v)
 {
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+/*
+ * OpenSSL 3 looks an algorithm up by name on every EVP_md5()-style digest (a
+ * locked table walk that costs more than hashing a ClientHello): fetch each one
+ * once per process. The fetched objects are immutable and thread-safe.
+ */
+static EVP_MD *md_md5, *md_sha1, *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+	md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *md_get(int which)
+{
+	pthread_once(&md_once, md_fetch);
+	switch (which) {
+	case 0:
+		return md_md5 ? md_md5 : EVP_md5();
+	case 1:
+		return md_sha1 ? md_sha1 : EVP_sha1();
+	default:
+		return md_sha256 ? md_sha256 : EVP_sha256();
+	}
 }
 
 static void hex_digest(const EVP_MD *md, const void *d, size_t n, char *out, size_t outlen)
@@ -173,7 +202,7 @@ static void ja4_hash(const uint16_t *v, unsigned n, const uint16_t *v2, unsigned
 		sb_put(&b, "_");
 		sb_list(&b, v2, n2, true, ",");
 	}
-	hex_digest(EVP_sha256(), buf, b.len, h, sizeof(h));
+	hex_digest(md_get(2), buf, b.len, h, sizeof(h));
 	memcpy(out, h, 12);
 	out[12] = 0;
 }
@@ -314,7 +343,7 @@ int ys_tls_client_hello(const uint8_t *b, uint32_t len, struct ys_tls_hello *out
 	sb_list(&s, groups, ng, false, "-");
 	sb_put(&s, ",");
 	sb_list(&s, pf, npf, false, "-");
-	hex_digest(EVP_md5(), out->ja3, s.len, out->ja3_md5, sizeof(out->ja3_md5));
+	hex_digest(md_get(0), out->ja3, s.len, out->ja3_md5, sizeof(out->ja3_md5));
 
 	/* JA4 */
 	if (!best_version)
@@ -389,7 +418,7 @@ int ys_tls_server_hello(const uint8_t *b, uint32_t len, struct ys_tls_hello *out
 	sb_num(&s, cipher, false);
 	sb_put(&s, ",");
 	sb_list(&s, exts, ne, false, "-");
-	hex_digest(EVP_md5(), out->ja3, s.len, out->ja3_md5, sizeof(out->ja3_md5));
+	hex_digest(md_get(0), out->ja3, s.len, out->ja3_md5, sizeof(out->ja3_md5));
 	return 0;
 }
 
@@ -461,7 +490,7 @@ static void parse_certificate(struct ys_tls_state *s, const uint8_t *b, uint32_t
 			s->serial = hex_join(raw, k + (size_t)n, true);
 		}
 	}
-	if (EVP_Digest(b + 6, clen, fp, &fpl, EVP_sha1(), NULL) && fpl == 20)
+	if (EVP_Digest(b + 6, clen, fp, &fpl, md_get(1), NULL) && fpl == 20)
 		s->fingerprint = hex_join(fp, 20, false);
 	X509_free(x);
 	s->have |= HAVE_CERT;
