@@ -282,11 +282,11 @@ def test_scenario_alert_fields(scenario_run, traffic, name):
     by_key = {}
     for a in entry["alerts"]:
         for p in a.get("src_ports") or [a["src_port"]]:
-            by_key[(a["sid"], _ip(a["src_ip"]), p)] = a
+            by_key[(a["sid"], a["tenant"], _ip(a["src_ip"]), p)] = a
     validator = _schema()
     for e in r.alerts:
         sid = e["alert"]["signature_id"]
-        a = by_key.get((sid, _ip(e["src_ip"]), e.get("src_port")))
+        a = by_key.get((sid, e.get("tenant"), _ip(e["src_ip"]), e.get("src_port")))
         if a is None:
             continue  # reported by test_scenario_exact_alerts
         ctx = "%s sid %d %s:%s: " % (name, sid, e["src_ip"], e.get("src_port"))
