@@ -603,6 +603,22 @@ static void ys_metrics_fill(struct ys_text *t, void *user)
 #undef YS_M
 }
 
+/* The counters in each yunshao.sensor-stats message; runs in the Kafka sink's thread. */
+static void ys_sensor_stats_json(void *user, json_t *obj)
+{
+	struct ys_sensor *s = user;
+	struct ys_worker_stats sum;
+	json_t *j;
+
+	ys_sensor_sum(s, &sum);
+	j = ys_stats_json(&sum, ys_detect_engine_stats(atomic_load(&s->slot.engine)), s->out,
+			  ys_mono_seconds() - s->t0);
+	if (j) {
+		json_object_update(obj, j);
+		json_decref(j);
+	}
+}
+
 /* Control socket commands; runs in the control thread. */
 static char *ys_control_cmd(const char *cmd, void *user)
 {
@@ -869,6 +885,8 @@ int main(int argc, char **argv)
 		}
 		started++;
 	}
+
+	ys_output_set_stats_fn(s->out, ys_sensor_stats_json, s);
 
 	const char *maddr =
 		o.metrics_addr ? o.metrics_addr : ys_conf_str(conf, "metrics.listen", NULL);

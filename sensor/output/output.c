@@ -26,6 +26,7 @@ struct ys_output {
 	struct ys_sink sinks[YS_OUTPUT_MAX_SINKS];
 	size_t nsinks;
 	_Atomic uint64_t alerts, write_errors;
+	void *kafka; /* the Kafka sink, also in sinks[]; NULL when not configured */
 };
 
 struct ys_output_worker {
@@ -153,7 +154,7 @@ struct ys_output *ys_output_new(const struct ys_output_params *params, char *err
 	const struct ys_conf *conf = params->conf;
 	struct ys_output *out;
 	char path[4096];
-	bool eve_enabled = true, append = false;
+	bool eve_enabled = true, append = false, kafka_enabled = false;
 
 	out = calloc(1, sizeof(*out));
 	if (!out)
@@ -183,6 +184,17 @@ struct ys_output *ys_output_new(const struct ys_output_params *params, char *err
 		if (!fs)
 			goto out_free;
 		ys_output_add_sink(out, &ys_file_sink_ops, fs);
+	}
+	if (ys_conf_bool(conf, "outputs.kafka.enabled", false, &kafka_enabled, err, errlen))
+		goto out_free;
+	if (kafka_enabled) {
+		void *ks = ys_sink_kafka_new(ys_conf_get(conf, "outputs.kafka"), &out->eve.sensor,
+					     err, errlen);
+
+		if (!ks)
+			goto out_free;
+		ys_output_add_sink(out, &ys_sink_kafka_ops, ks);
+		out->kafka = ks;
 	}
 	return out;
 
@@ -262,6 +274,12 @@ int ys_output_alert(struct ys_output_worker *ow, const struct ys_alert *alert)
 	ow->alerts++;
 	atomic_fetch_add_explicit(&out->alerts, 1, memory_order_relaxed);
 	return ret;
+}
+
+void ys_output_set_stats_fn(struct ys_output *out, ys_stats_json_fn fn, void *user)
+{
+	if (out->kafka)
+		ys_sink_kafka_set_stats_fn(out->kafka, fn, user);
 }
 
 void ys_output_tick(struct ys_output *out, uint64_t now_usec)

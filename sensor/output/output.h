@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "detect.h"
 #include "tenant.h"
 #include "ys_config.h"
@@ -54,6 +56,10 @@ void ys_output_worker_free(struct ys_output_worker *ow);
 int ys_output_alert(struct ys_output_worker *ow, const struct ys_alert *alert);
 /* Alerts this worker wrote, by tenant id (for the run summary). */
 uint64_t ys_output_worker_alerts(const struct ys_output_worker *ow);
+/* Fills the periodic yunshao.sensor-stats message (Kafka) with the sensor's counters. */
+typedef void (*ys_stats_json_fn)(void *user, json_t *obj);
+void ys_output_set_stats_fn(struct ys_output *out, ys_stats_json_fn fn, void *user);
+
 /* Periodic work: Kafka polling, spool compaction, sensor-stats. Call from the main thread. */
 void ys_output_tick(struct ys_output *out, uint64_t now_usec);
 void ys_output_get_stats(struct ys_output *out, struct ys_output_stats *st);

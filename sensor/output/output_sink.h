@@ -45,9 +45,6 @@ struct ys_sink {
 	void *impl;
 };
 
-/* Filled by the sensor so that sensor-stats messages carry its counters. */
-typedef void (*ys_stats_json_fn)(void *user, json_t *obj);
-
 /*
  * Kafka sink (output_kafka.c) over the write-ahead spool (output_spool.c).
  * KAFKA_NODE is the "outputs.kafka" node. Returns NULL + errno with a one-line
