@@ -17,11 +17,11 @@ PKGS=(
 	libcmocka-dev python3 python3-pytest python3-scapy python3-jsonschema python3-yaml
 	python3-psycopg2 valgrind
 	# Kafka broker (jars from Maven Central)
-	default-jre-headless default-jdk-headless maven
+	maven
 	# benchmarks: editcap and mergecap for ../shared/bench/make-mix20.sh
 	wireshark-common
 	# console tests, reports
-	chromium chromium-driver nodejs npm
+	chromium chromium-driver
 	# CJK glyphs for the console screenshots and the MLPS report PDF; pdftotext checks the PDF
 	fonts-wqy-zenhei poppler-utils
 )
@@ -30,6 +30,11 @@ missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Runtimes that a machine may already have from elsewhere (a newer Node.js with its own npm, a
+# Temurin JDK): Debian's packages would conflict with them, so they are only installed when absent.
+command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 ||
+	missing+=(default-jre-headless default-jdk-headless)
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#PKGS[@]} packages present"
 	exit 0
