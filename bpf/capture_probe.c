@@ -42,7 +42,7 @@ struct probe_flow {
 };
 
 struct probe_opts {
-	const char *ifname, *method, *xdp_mode, *pcap_out, *ready_file;
+	const char *ifname, *method, *xdp_mode, *pcap_out, *ready_file, *bypass_log;
 	unsigned workers;
 	bool xdp, skip_pass, flows;
 	double duration, idle;
@@ -76,6 +76,7 @@ struct probe {
 	struct probe_flow *flows;
 	pcap_t *dead;
 	pcap_dumper_t *dumper;
+	FILE *bypass_log; /* one line per flow put in the bypass map */
 	atomic_uint_fast64_t total;
 	atomic_uint_fast64_t last_usec;
 	atomic_bool stop;
@@ -278,6 +279,20 @@ static struct probe_flow *probe_account(struct probe *p, const struct ys_frame *
 	return NULL;
 }
 
+static void probe_log_bypass(struct probe *p, const struct ys_bpf_flow_key *k)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int af = k->family == 4 ? AF_INET : AF_INET6;
+
+	inet_ntop(af, k->src, s, sizeof(s));
+	inet_ntop(af, k->dst, d, sizeof(d));
+	pthread_mutex_lock(&p->lock);
+	fprintf(p->bypass_log, "%u %u %s %u %s %u\n", k->tenant, k->proto, s, k->sport, d,
+		k->dport);
+	fflush(p->bypass_log);
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void *probe_worker_main(void *arg)
 {
 	struct probe_worker *w = arg;
@@ -307,6 +322,8 @@ static void *probe_worker_main(void *arg)
 
 				if (r)
 					fprintf(stderr, "probe: bypass add: %s\n", strerror(-r));
+				else if (p->bypass_log)
+					probe_log_bypass(p, &f->key);
 			}
 			atomic_fetch_add(&p->total, 1);
 			atomic_store(&p->last_usec, probe_now_usec());
@@ -492,6 +509,7 @@ static int probe_parse_args(int argc, char **argv, struct probe_opts *o)
 		{ "count", required_argument, NULL, 'c' },
 		{ "pcap-out", required_argument, NULL, 'o' },
 		{ "ready-file", required_argument, NULL, 'r' },
+		{ "bypass-log", required_argument, NULL, 'l' },
 		{ "bench-xdp", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -552,6 +570,9 @@ static int probe_parse_args(int argc, char **argv, struct probe_opts *o)
 			break;
 		case 'r':
 			o->ready_file = optarg;
+			break;
+		case 'l':
+			o->bypass_log = optarg;
 			break;
 		case 'b':
 			if (probe_parse_u32(optarg, &o->bench_repeat) || !o->bench_repeat)
@@ -652,6 +673,14 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (p->o.bypass_log) {
+		p->bypass_log = fopen(p->o.bypass_log, "w");
+		if (!p->bypass_log) {
+			fprintf(stderr, "probe: cannot write %s\n", p->o.bypass_log);
+			goto out_close;
+		}
+	}
+
 	cp.source = p->o.ifname;
 	cp.workers = p->o.workers;
 	cp.snaplen = 65535;
@@ -713,6 +742,8 @@ out_close:
 		p->ops->close(p->w[i].cap);
 		ys_decoder_free(p->w[i].dec);
 	}
+	if (p->bypass_log)
+		fclose(p->bypass_log);
 	if (p->dumper)
 		pcap_dump_close(p->dumper);
 	if (p->dead)

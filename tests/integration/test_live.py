@@ -124,7 +124,7 @@ def workdir():
 class Probe:
     """yunshao-capture-probe running in the sensor namespace until idle."""
 
-    def __init__(self, pair, workdir, method, *args, idle=1.5, duration=30):
+    def __init__(self, pair, workdir, method, *args, idle=2.5, duration=40):
         self.ready = os.path.join(workdir, f"ready-{method}")
         cmd = ["ip", "netns", "exec", pair.rx, PROBE, "-i", pair.rx_if, "--capture", method,
                "--ready-file", self.ready, "--idle", str(idle), "--duration", str(duration), *args]
@@ -267,6 +267,20 @@ def test_xdp_tenants_ignore_and_sampling_in_kernel(netns, workdir):
     flows13 = [f for f in res["flows"] if f["tenant"] == 13]
     assert flows13 and all(f["packets"] == 5 for f in flows13), flows13
     assert xdp.get(0, {}).get("packets", 0) == 0, "no frame should fall to tenant 0"
+    # The probe detached its program on exit (only its own).
+    link = _run("ip", "-n", netns.rx, "link", "show", netns.rx_if).stdout
+    assert "xdp" not in link, link
+
+
+def _wait_lines(path, n, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path):
+            with open(path) as f:
+                if len(f.readlines()) >= n:
+                    return
+        time.sleep(0.02)
+    raise AssertionError(f"{path}: fewer than {n} lines after {timeout} s")
 
 
 def test_xdp_bypass_stops_flow_reaching_user_space(netns, workdir):
@@ -281,17 +295,20 @@ def test_xdp_bypass_stops_flow_reaching_user_space(netns, workdir):
     # space after the first flow is bypassed, then it is bypassed in turn.
     other = [Ether() / IP(src="10.210.1.5", dst="10.99.0.1") / TCP(sport=41001, dport=80, seq=i) / Raw(b"d")
              for i in range(20)]
-    p1, p2, p3 = (os.path.join(workdir, n) for n in ("first.pcap", "rest.pcap", "other.pcap"))
+    p1, p2, p3, p4 = (os.path.join(workdir, n) for n in ("first.pcap", "rest.pcap", "other1.pcap", "other2.pcap"))
     wrpcap(p1, first)
     wrpcap(p2, rest)
-    wrpcap(p3, other)
+    wrpcap(p3, other[:3])
+    wrpcap(p4, other[3:])
+    log = os.path.join(workdir, "bypass.log")
     probe = Probe(netns, workdir, "af-xdp", "--xdp", "--cidr", "10.210.1.0/24=11", "--bypass-after", "3",
-                  idle=2.0)
+                  "--bypass-log", log)
     netns.replay(p1, pps=100)
-    time.sleep(0.5)  # user space has seen 3 packets and filled the bypass map
+    _wait_lines(log, 1)  # user space has seen 3 packets and filled the bypass map
     netns.replay(p2, pps=2000)
-    # Slowly enough that the bypass lands between the 3rd and 4th packet of the neighbour.
     netns.replay(p3, pps=100)
+    _wait_lines(log, 2)
+    netns.replay(p4, pps=2000)
     res = probe.result()
     flows = {(f["a_port"], f["b_port"]): f for f in res["flows"]}
     bypassed = flows[(80, 41000)]
