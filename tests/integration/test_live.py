@@ -272,6 +272,24 @@ def test_xdp_tenants_ignore_and_sampling_in_kernel(netns, workdir):
     assert "xdp" not in link, link
 
 
+def test_xdp_policy_before_af_packet_ring(netns, workdir):
+    """With AF_PACKET capture the XDP program still drops ignored and sampled-out tenants before the ring."""
+    frames, expect = tenant_frames(flows_per_tenant=20)
+    pcap = os.path.join(workdir, "tenants.pcap")
+    wrpcap(pcap, frames)
+    probe = Probe(netns, workdir, "af-packet", "--workers", "2", "--xdp", *TENANT_ARGS)
+    netns.replay(pcap, pps=4000)
+    res = probe.result()
+    xdp = {int(k): v for k, v in res["xdp"].items()}
+    assert xdp[12]["ignored"] == expect[12]
+    assert xdp[13]["passed"] + xdp[13]["sampled_out"] == expect[13]
+    assert 0 < xdp[13]["passed"] < expect[13]
+    # Exactly the inspected frames reached the AF_PACKET rings: everything but tenant 12 and 13's skipped flows.
+    inspected = sum(expect.values()) - expect[12] - xdp[13]["sampled_out"]
+    assert res["packets"] == inspected, (res["packets"], inspected)
+    assert sum(v["passed"] for v in xdp.values()) == inspected
+
+
 def _wait_lines(path, n, timeout=10):
     deadline = time.time() + timeout
     while time.time() < deadline:
