@@ -2320,8 +2320,30 @@ static int finish(struct pctx *pc)
 		}
 	}
 	s->nsms = o;
-	if (fp_new >= 0)
+	if (fp_new >= 0) {
 		fp = fp_new;
+	} else if (fp >= 0 && (s->flags & YS_SIG_F_APPLAYER)) {
+		/* A rule that needs an app-layer buffer is found through that
+		 * buffer's database: its payload part may match stream bytes that
+		 * arrived before the transaction completed (outside what the
+		 * stream prefilter rescans). Take the longest app-layer content. */
+		int32_t best = -1;
+		uint32_t best_len = 0;
+		for (uint32_t b = 0; b < s->nbm; b++) {
+			if (s->bm[b].buf < YS_BUF_HTTP_URI)
+				continue;
+			for (uint32_t k = s->bm[b].first; k < s->bm[b].first + s->bm[b].n; k++) {
+				const struct ys_sm *sm = &s->sms[k];
+				if (sm->type == YS_SM_CONTENT && !(sm->flags & YS_CF_NEGATED) &&
+				    sm->u.c.len > best_len) {
+					best = (int32_t)k;
+					best_len = sm->u.c.len;
+				}
+			}
+		}
+		if (best >= 0)
+			fp = best;
+	}
 	s->fp_sm = fp;
 	if (fp >= 0) {
 		for (uint32_t b = 0; b < s->nbm; b++)

@@ -263,9 +263,12 @@ static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 				uint32_t pl = stream->prefix_len;
 				ok = ys_sm_list_match(s, sms, bm->n, stream->data + pl,
 						      stream->len - pl, &st);
+				/* a rule that also needs an app-layer buffer alerts once per
+				 * transaction: its stream part may match old window bytes */
+				uint32_t min_end = (s->flags & YS_SIG_F_APPLAYER) ? 0 : pl;
 				if (!ok && pl)
 					ok = ys_sm_list_match_after(s, sms, bm->n, stream->data,
-								    stream->len, pl, &st);
+								    stream->len, min_end, &st);
 				if (ok && !have_payload) {
 					out->payload = stream->data + pl;
 					out->payload_len = stream->len - pl;
