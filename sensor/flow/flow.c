@@ -545,8 +545,12 @@ struct ys_flow *ys_flow_handle(struct ys_flow_table *t, struct ys_packet *pkt)
 		f->last_usec = pkt->ts_usec;
 
 	if (f->proto == 6) {
+		/* As Suricata: the flag reflects the state the packet found, so the
+		 * handshake's ACK is not yet established and a packet after an RST or
+		 * after both FINs no longer is. */
+		est = (f->tcp_flags_seen & YS_TCP_ACK_SEEN) &&
+		      (f->state == YS_FLOW_ESTABLISHED || f->state == YS_FLOW_CLOSING);
 		ys_flow_tcp_update(f, pkt, to_server);
-		est = (f->tcp_flags_seen & YS_TCP_ACK_SEEN) != 0;
 	} else {
 		if (f->state == YS_FLOW_NEW && f->pkts_toserver && f->pkts_toclient)
 			f->state = YS_FLOW_ESTABLISHED;

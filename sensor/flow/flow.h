@@ -15,10 +15,11 @@
  * TCP (Suricata semantics for flow:established): a flow is established once
  * the whole 3-way handshake was seen: SYN from the client, SYN/ACK from the
  * server acknowledging it, ACK from the client acknowledging the SYN/ACK (the
- * ack numbers are checked). The handshake's ACK itself is flagged
- * YS_PKT_ESTABLISHED; so is every later packet, also after FIN/RST. One FIN
- * makes the flow CLOSING, FINs both ways or an RST make it CLOSED; a new SYN on
- * a CLOSED flow starts a new flow (port reuse). Packets flagged
+ * ack numbers are checked). YS_PKT_ESTABLISHED, as in Suricata, tells the
+ * state a TCP packet found: the handshake's ACK itself is not flagged, the
+ * packets after it are, through one FIN (CLOSING) up to and including the
+ * packet that closes the flow (the second FIN, or an RST); packets after that
+ * are not. A new SYN on a CLOSED flow starts a new flow (port reuse). Packets flagged
  * YS_PKT_BAD_CSUM are counted but never change TCP state. Midstream flows
  * stay not established. UDP and other protocols: established once both
  * directions were seen (the first reply is flagged established).
@@ -133,7 +134,8 @@ void ys_flow_table_free(struct ys_flow_table *t);
  * Find or create the flow of PKT (already decoded, tenant set), update its
  * counters and TCP state, set pkt->flow and the direction flags
  * YS_PKT_TO_SERVER / YS_PKT_TO_CLIENT / YS_PKT_ESTABLISHED / YS_PKT_FIRST_OF_FLOW
- * (ESTABLISHED: the flow is established after this packet's update).
+ * (ESTABLISHED: TCP: the flow was established when the packet arrived; other
+ * protocols: both directions have been seen, this packet included).
  * Returns the flow, or NULL (pkt->flow NULL) when the memcap refused a new entry
  * or the packet has no flow (no IP).
  */

@@ -149,8 +149,9 @@ static void test_handshake_established(void **state)
 	assert_false(t->pkt.flags & YS_PKT_ESTABLISHED);
 	assert_int_equal(f->state, YS_FLOW_NEW);
 
+	/* The handshake's ACK completes it but found the flow not yet established. */
 	tcp(t, C, 40000, S, 80, ACK, 101, 501, 1, 1);
-	assert_true(t->pkt.flags & YS_PKT_ESTABLISHED);
+	assert_false(t->pkt.flags & YS_PKT_ESTABLISHED);
 	assert_int_equal(f->state, YS_FLOW_ESTABLISHED);
 	assert_int_equal(f->tcp_flags_seen & 7,
 			 YS_TCP_SYN_SEEN | YS_TCP_SYNACK_SEEN | YS_TCP_ACK_SEEN);
@@ -169,6 +170,10 @@ static void test_handshake_established(void **state)
 	assert_true(t->pkt.flags & YS_PKT_ESTABLISHED);
 	tcp(t, S, 80, C, 40000, FIN | ACK, 501, 102, 1, 3);
 	assert_int_equal(f->state, YS_FLOW_CLOSED);
+	assert_true(t->pkt.flags & YS_PKT_ESTABLISHED);
+	/* The last ACK finds the flow closed. */
+	tcp(t, C, 40000, S, 80, ACK, 102, 502, 1, 3);
+	assert_false(t->pkt.flags & YS_PKT_ESTABLISHED);
 
 	/* Port reuse: a new SYN on the closed flow starts a new flow. */
 	g = tcp(t, C, 40000, S, 80, SYN, 7000, 0, 1, 4);
@@ -339,7 +344,7 @@ static void test_memcap(void **state)
 		tcp(t, ip, 1000, S, 80, SYN, 1, 0, 1, 10 + i);
 		tcp(t, S, 80, ip, 1000, SYN | ACK, 5, 2, 1, 10 + i);
 		tcp(t, ip, 1000, S, 80, ACK, 2, 6, 1, 10 + i);
-		assert_true(t->pkt.flags & YS_PKT_ESTABLISHED);
+		assert_int_equal(t->pkt.flow->state, YS_FLOW_ESTABLISHED);
 	}
 	/* A fifth is refused: established sessions are not pushed out. */
 	assert_null(tcp(t, "10.2.0.1", 1, S, 80, SYN, 1, 0, 1, 20));
