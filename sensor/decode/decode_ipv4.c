@@ -110,6 +110,12 @@ int ys_dec_ipv4(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
 		return rc;
 	pkt->flags = (pkt->flags & ~YS_PKT_IPV4_FRAGMENT) | YS_PKT_IPV4_FRAG_REASSEMBLED;
 	pkt->reasm_buf = buf;
+	/* The datagram carries the first fragment's header, whose length (options)
+	 * may differ from the fragment that completed it. */
+	hlen = (buf[0] & 0x0f) * 4u;
+	pkt->ip_hlen = (uint16_t)hlen;
+	pkt->tos = buf[1];
+	pkt->ttl = buf[8];
 	pkt->frag_off = 0;
 	return ys_dec_ipv4_payload(dec, pkt, buf, blen, hlen, false);
 }

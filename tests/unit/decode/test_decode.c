@@ -519,6 +519,30 @@ static void test_ipv4_frag_in_order(void **state)
 	assert_int_equal(ys_decoder_stats(t->dec)->frag_active, 0);
 }
 
+static void test_ipv4_frag_first_has_options(void **state)
+{
+	struct tctx *t = *state;
+	struct pb p = { .n = 0 };
+	uint8_t d[48];
+	size_t ip;
+
+	build_dgram(d, 'k');
+	/* Offset 0 with a 24-byte header (one NOP + EOL option word)... */
+	pb_eth(&p, NULL, 0, 0x0800);
+	ip = pb_ipv4(&p, "10.0.0.1", "10.0.0.2", 17, 31, 0x2000);
+	pb_put(&p, (uint8_t[]){ 1, 1, 1, 0 }, 4);
+	p.b[ip] = 0x46;
+	pb_put(&p, d, 24);
+	pb_ipv4_fix(&p, ip);
+	assert_int_equal(run(t, &p, YS_LINK_ETHERNET), -EAGAIN);
+	/* ...completed by a fragment with a plain 20-byte header. */
+	assert_int_equal(send_frag4(t, d, 24, 24, 0, 31, 1000), 0);
+	assert_int_equal(t->pkt.ip_hlen, 24);
+	assert_int_equal(t->pkt.dport, 9);
+	assert_int_equal(t->pkt.payload_len, 40);
+	assert_memory_equal(t->pkt.payload, d + 8, 40);
+}
+
 static void test_ipv4_frag_out_of_order_and_csum(void **state)
 {
 	struct tctx *t = *state;
@@ -875,6 +899,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tunnel_too_deep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gre_erspan_mpls_pppoe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv4_frag_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv4_frag_first_has_options, setup_csum,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ipv4_frag_out_of_order_and_csum, setup_csum,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ipv4_frag_overlap_first_wins, setup, teardown),
