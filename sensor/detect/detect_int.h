@@ -280,6 +280,7 @@ enum ys_thr_track {
 
 struct ys_threshold {
 	uint8_t type, track;
+	uint8_t unique_on; /* detection_filter: 0 none, 1 src_port, 2 dst_port */
 	uint32_t count, seconds;
 };
 

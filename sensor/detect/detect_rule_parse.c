@@ -1668,9 +1668,15 @@ static int kw_threshold_common(struct pctx *pc, char *v, bool df)
 				return KW_BAD;
 			}
 			t->seconds = (uint32_t)c;
-		} else if (strcmp(key, "unique_on") == 0) {
-			set_err(pc, "option 'unique_on' not supported");
-			return KW_UNSUPP;
+		} else if (strcmp(key, "unique_on") == 0 && df) {
+			if (strcmp(val, "src_port") == 0)
+				t->unique_on = 1;
+			else if (strcmp(val, "dst_port") == 0)
+				t->unique_on = 2;
+			else {
+				set_err(pc, "unique_on must be src_port or dst_port");
+				return KW_BAD;
+			}
 		} else {
 			set_err(pc, "unknown option \"%s\"", key);
 			return KW_BAD;

@@ -69,7 +69,7 @@ struct ys_detect_ctx *ys_detect_ctx_new(struct ys_detect_engine *eng)
 	if (eng->proto_scratch && hs_clone_scratch(eng->proto_scratch, &ctx->scratch) != HS_SUCCESS)
 		goto out_free;
 	ctx->md = pcre2_match_data_create(32, NULL);
-	ctx->thr = ys_thr_table_new(65536);
+	ctx->thr = ys_thr_table_new(32768);
 	ctx->stamp = calloc(eng->nsigs + 1, sizeof(*ctx->stamp));
 	ctx->cand = calloc(eng->nsigs + 1, sizeof(*ctx->cand));
 	ctx->alerts = calloc(eng->nsigs + 1, sizeof(*ctx->alerts));

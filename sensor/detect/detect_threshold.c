@@ -11,6 +11,9 @@
  *   threshold  alert on every COUNTth match within a window
  *   both       alert once per window, at the COUNTth match
  *   detection_filter  alert on every match after the first COUNT in a window
+ *   ... unique_on src_port|dst_port: count distinct ports instead of matches
+ *       (kept as a 256-bit set per entry: exact for small counts, an
+ *       underestimate when many ports collide; memory stays fixed)
  */
 #include "detect_int.h"
 
@@ -26,6 +29,7 @@ struct thr_entry {
 	const void *flow;
 	uint64_t first_usec, last_usec;
 	uint32_t count;
+	uint64_t ports[4]; /* unique_on: distinct ports seen, hashed into 256 bits */
 	bool used;
 };
 
@@ -148,9 +152,19 @@ bool ys_thr_check(struct ys_thr_table *t, const struct ys_sig *s, const struct y
 		}
 		slot->first_usec = now;
 		slot->count = 0;
+		memset(slot->ports, 0, sizeof(slot->ports));
 	}
 	slot->last_usec = now;
-	slot->count++;
+	if (th->unique_on) {
+		uint16_t port = th->unique_on == 1 ? pkt->sport : pkt->dport;
+		uint32_t bit = (uint32_t)((port * 0x9e37u) >> 8) & 255;
+		if (!(slot->ports[bit / 64] & (1ull << (bit % 64)))) {
+			slot->ports[bit / 64] |= 1ull << (bit % 64);
+			slot->count++;
+		}
+	} else {
+		slot->count++;
+	}
 	switch (th->type) {
 	case YS_THR_LIMIT:
 		return slot->count <= th->count;

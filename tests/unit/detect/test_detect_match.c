@@ -313,6 +313,24 @@ static void test_threshold(void **state)
 		c3 += fired(&e, 3);
 		c4 += fired(&e, 4);
 	}
+	/* unique_on src_port: distinct ports, not packets, are counted */
+	{
+		struct t_env u;
+		int cu = 0;
+		env_init(&u, "alert tcp any any -> any 80 (flags:S; detection_filter:track by_src, "
+			     "count 1, seconds 60, unique_on src_port; sid:9;)\n");
+		static const uint16_t ports[] = { 2000, 2000, 2001, 2001 };
+		for (int i = 0; i < 4; i++) {
+			mkpkt(&p, IPPROTO_TCP, "10.0.0.1", ports[i], "2.2.2.2", 80, NULL, 0);
+			p.tcp_flags = 0x02;
+			run(&u, &p, NULL);
+			cu += fired(&u, 9);
+			if (i < 2)
+				assert_false(fired(&u, 9));
+		}
+		assert_int_equal(cu, 2); /* both packets from the second port */
+		env_free(&u);
+	}
 	assert_int_equal(c1, 2);
 	assert_int_equal(c2, 2);
 	assert_int_equal(c3, 1);
