@@ -93,7 +93,18 @@ static const char *const buf_names[YS_BUF_COUNT] = {
 	[YS_BUF_JA4_HASH] = "ja4.hash",
 	[YS_BUF_SSH_PROTO] = "ssh.proto",
 	[YS_BUF_SSH_SOFTWARE] = "ssh.software",
+	[YS_BUF_HTTP_REQUEST_HEADER] = "http.request_header",
+	[YS_BUF_HTTP_RESPONSE_HEADER] = "http.response_header",
+	[YS_BUF_DNS_RESPONSE_RRNAME] = "dns.response.rrname",
+	[YS_BUF_TLS_RANDOM] = "tls.random",
+	[YS_BUF_TLS_RANDOM_TIME] = "tls.random_time",
+	[YS_BUF_TLS_RANDOM_BYTES] = "tls.random_bytes",
+	[YS_BUF_TLS_SUBJECTALTNAME] = "tls.subjectaltname",
+	[YS_BUF_TLS_CERTS] = "tls.certs",
 };
+
+/* The contract promises detection a 64-bit buffer mask. */
+_Static_assert(YS_BUF_COUNT <= 64, "detection keeps buffers in a 64-bit mask");
 
 const char *ys_buf_name(enum ys_buf_id id)
 {

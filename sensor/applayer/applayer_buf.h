@@ -96,6 +96,17 @@ enum ys_buf_id {
 	YS_BUF_JA4_HASH,	     /* ja4.hash */
 	YS_BUF_SSH_PROTO,	     /* ssh.proto */
 	YS_BUF_SSH_SOFTWARE,	     /* ssh.software */
+	/* Added after the first contract (values above are stable). One buffer per
+	 * instance where marked "each": detection sees several with the same id. */
+	YS_BUF_HTTP_REQUEST_HEADER,  /* http.request_header: each "Name: value" */
+	YS_BUF_HTTP_RESPONSE_HEADER, /* http.response_header: each "Name: value" */
+	YS_BUF_DNS_RESPONSE_RRNAME,  /* dns.response.rrname: each name of a response */
+	YS_BUF_TLS_RANDOM,	     /* tls.random: 32 bytes of the hello of that direction */
+	YS_BUF_TLS_RANDOM_TIME,	     /* tls.random_time: its first 4 bytes */
+	YS_BUF_TLS_RANDOM_BYTES,     /* tls.random_bytes: its last 28 bytes */
+	YS_BUF_TLS_SUBJECTALTNAME,   /* tls.subjectaltname: each DNS name of the first cert */
+	YS_BUF_TLS_CERTS,	     /* tls.certs: each certificate (DER) of the chain */
+	/* Detection keeps a 64-bit mask of buffers per rule: stay at or below 64. */
 	YS_BUF_COUNT
 };
 

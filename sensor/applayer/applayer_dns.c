@@ -276,8 +276,28 @@ static void dns_message(struct ys_applayer_ctx *ctx, struct ys_dns_state *s, int
 	if (s->used < YS_DNS_RING)
 		s->used++;
 	(*nmsg)++;
-	if (response)
+	if (response) {
+		uint16_t fl = dir ? YS_BUF_F_TO_CLIENT : YS_BUF_F_TO_SERVER;
+
+		for (unsigned i = 0; i < m->nq; i++)
+			ys_inspect_add(in, YS_BUF_DNS_RESPONSE_RRNAME,
+				       (const uint8_t *)ys_dns_str(m, m->q[i].name_off),
+				       m->q[i].name_len, fl, tx);
+		for (unsigned i = 0; i < m->na; i++) {
+			const struct ys_dns_rr *a = &m->a[i];
+
+			ys_inspect_add(in, YS_BUF_DNS_RESPONSE_RRNAME,
+				       (const uint8_t *)ys_dns_str(m, a->name_off), a->name_len, fl,
+				       tx);
+			/* Names in rdata (CNAME, NS, PTR, MX) count as response names too. */
+			if (a->data_len &&
+			    (a->type == 2 || a->type == 5 || a->type == 12 || a->type == 15))
+				ys_inspect_add(in, YS_BUF_DNS_RESPONSE_RRNAME,
+					       (const uint8_t *)ys_dns_str(m, a->data_off),
+					       a->data_len, fl, tx);
+		}
 		return;
+	}
 	for (unsigned i = 0; i < m->nq; i++)
 		ys_inspect_add(in, YS_BUF_DNS_QUERY,
 			       (const uint8_t *)ys_dns_str(m, m->q[i].name_off), m->q[i].name_len,

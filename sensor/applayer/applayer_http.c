@@ -26,6 +26,7 @@
 
 #define YS_HTTP_RAW_HDR_MAX (32 * 1024)
 #define YS_HTTP_PENDING_MAX (64 * 1024)
+#define YS_HTTP_HDR_PIECES  64 /* http.request_header / response_header buffers per side */
 
 enum { P_URI = 0, P_HOST, P_HEADER, P_NAMES, P_START, P_COUNT };
 
@@ -39,6 +40,8 @@ struct ys_http_side {
 	struct ys_dbuf body;  /* decoded body up to the limit */
 	struct ys_dbuf built; /* the pieces below */
 	struct piece pc[P_COUNT];
+	struct piece *hdr; /* one "Name: value" per header, in built */
+	uint16_t nhdr;
 };
 
 struct ys_http_tx {
@@ -98,6 +101,7 @@ static void txr_free(struct ys_http_tx *r)
 		ys_dbuf_free(&r->side[i].raw);
 		ys_dbuf_free(&r->side[i].body);
 		ys_dbuf_free(&r->side[i].built);
+		free(r->side[i].hdr);
 	}
 	free(r);
 }
@@ -144,7 +148,9 @@ static void build_side(struct ys_http_side *sd, int side, const bstr *line, htp_
 		}
 		sd->pc[P_URI].len = b->len - sd->pc[P_URI].off;
 	}
-	if (side == 0 && tx->request_hostname) {
+	/* A host with '/' comes from a URI without authority ("CONNECT / HTTP/1.1"): none. */
+	if (side == 0 && tx->request_hostname &&
+	    !memchr(bstr_ptr(tx->request_hostname), '/', bstr_len(tx->request_hostname))) {
 		/* http.host is lower case (libhtp keeps the case it saw). */
 		sd->pc[P_HOST].off = b->len;
 		rc |= put_bstr(b, tx->request_hostname);
@@ -195,8 +201,26 @@ static void build_side(struct ys_http_side *sd, int side, const bstr *line, htp_
 	}
 	rc |= put(b, "\r\n", 2);
 	sd->pc[P_START].len = b->len - sd->pc[P_START].off;
-	if (rc)
+	if (n && !sd->hdr)
+		sd->hdr = calloc(n < YS_HTTP_HDR_PIECES ? n : YS_HTTP_HDR_PIECES, sizeof(*sd->hdr));
+	sd->nhdr = 0;
+	for (size_t i = 0; sd->hdr && i < n && sd->nhdr < YS_HTTP_HDR_PIECES; i++) {
+		htp_header_t *h = htp_table_get_index(headers, i, NULL);
+		struct piece *pc = &sd->hdr[sd->nhdr];
+
+		if (!h)
+			continue;
+		pc->off = b->len;
+		rc |= put_bstr(b, h->name);
+		rc |= put(b, ": ", 2);
+		rc |= put_bstr(b, h->value);
+		pc->len = b->len - pc->off;
+		sd->nhdr++;
+	}
+	if (rc) {
 		memset(sd->pc, 0, sizeof(sd->pc)); /* out of memory: no built buffers */
+		sd->nhdr = 0;
+	}
 }
 
 /* libhtp callbacks */
@@ -445,6 +469,9 @@ static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_i
 		add_hdr(in, YS_BUF_HTTP_ACCEPT_ENC, h, "accept-encoding", ts, id);
 		add_hdr(in, YS_BUF_HTTP_CONNECTION, h, "connection", ts, id);
 		add_piece(in, YS_BUF_HTTP_START, rq, P_START, ts, id);
+		for (uint16_t i = 0; i < rq->nhdr; i++)
+			ys_inspect_add(in, YS_BUF_HTTP_REQUEST_HEADER, rq->built.p + rq->hdr[i].off,
+				       rq->hdr[i].len, ts, id);
 	}
 	if (rq->body_done && rq->body.len) {
 		uint16_t fl = ts | YS_BUF_F_COMPLETE;
@@ -472,6 +499,9 @@ static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_i
 		add_hdr(in, YS_BUF_HTTP_CONTENT_LEN, h, "content-length", tc, id);
 		add_hdr(in, YS_BUF_HTTP_CONNECTION, h, "connection", tc, id);
 		add_piece(in, YS_BUF_HTTP_START, rs, P_START, tc, id);
+		for (uint16_t i = 0; i < rs->nhdr; i++)
+			ys_inspect_add(in, YS_BUF_HTTP_RESPONSE_HEADER,
+				       rs->built.p + rs->hdr[i].off, rs->hdr[i].len, tc, id);
 	}
 	if (rs->body_done && rs->body.len)
 		ys_inspect_add(in, YS_BUF_FILE_DATA, rs->body.p, rs->body.len,

@@ -28,10 +28,13 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
-#define YS_TLS_HS_MAX	(64 * 1024)
-#define YS_TLS_REC_MAX	(16384 + 2048)
-#define YS_TLS_MAX_LIST 128
+#define YS_TLS_HS_MAX	 (64 * 1024)
+#define YS_TLS_REC_MAX	 (16384 + 2048)
+#define YS_TLS_MAX_LIST	 128
+#define YS_TLS_MAX_SAN	 16 /* tls.subjectaltname buffers */
+#define YS_TLS_MAX_CERTS 8  /* tls.certs buffers */
 
 #define HAVE_CH	  (1u << 0)
 #define HAVE_SH	  (1u << 1)
@@ -50,9 +53,17 @@ struct ys_tls_state {
 	struct ys_tls_dir d[2];
 	unsigned have;
 	struct ys_tls_hello ch, sh;
-	char ja3s[256], ja3s_md5[33];
 	char version_txt[8];
 	char *subject, *issuer, *serial, *fingerprint;
+	size_t subject_len, issuer_len; /* names may hold NUL bytes (tls-subject-zero) */
+	uint8_t random[2][32];		/* hello random per direction */
+	bool have_random[2];
+	struct ys_dbuf san; /* DNS names of the first certificate, NUL-separated */
+	struct {
+		uint32_t off, len;
+	} san_at[YS_TLS_MAX_SAN], cert_at[YS_TLS_MAX_CERTS];
+	uint8_t nsan, ncert;
+	uint8_t *certs; /* copy of the Certificate message body */
 };
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -434,25 +445,78 @@ static char *hex_join(const uint8_t *d, size_t n, bool upper)
 	return s;
 }
 
-static char *name_str(const X509_NAME *name)
+/* "C=US, O=Org, CN=name" with the bytes as they are (no escaping, as Suricata). */
+static char *name_str(const X509_NAME *name, size_t *len)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *s = NULL, *p;
 	long n;
 
+	*len = 0;
 	if (!bio)
 		return NULL;
 	if (X509_NAME_print_ex(bio, name, 0,
-			       XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_UTF8_CONVERT |
-				       ASN1_STRFLGS_ESC_CTRL) >= 0) {
+			       XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_UTF8_CONVERT) >=
+	    0) {
 		n = BIO_get_mem_data(bio, &p);
 		if (n >= 0 && (s = malloc((size_t)n + 1))) {
 			memcpy(s, p, (size_t)n);
 			s[n] = 0;
+			*len = (size_t)n;
 		}
 	}
 	BIO_free(bio);
 	return s;
+}
+
+static void collect_sans(struct ys_tls_state *s, X509 *x)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int n = gens ? sk_GENERAL_NAME_num(gens) : 0;
+
+	for (int i = 0; i < n && s->nsan < YS_TLS_MAX_SAN; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_IA5STRING *dns;
+		int len;
+
+		if (!g || g->type != GEN_DNS)
+			continue;
+		dns = g->d.dNSName;
+		len = ASN1_STRING_length(dns);
+		if (len <= 0 || len > 1024)
+			continue;
+		s->san_at[s->nsan].off = s->san.len;
+		if (ys_dbuf_append(&s->san, ASN1_STRING_get0_data(dns), (size_t)len, 64 * 1024) !=
+			    len ||
+		    ys_dbuf_append(&s->san, "", 1, 64 * 1024) != 1)
+			break;
+		s->san_at[s->nsan].len = (uint32_t)len;
+		s->nsan++;
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+/* Remember where each certificate of the chain sits (tls.certs). */
+static void index_certs(struct ys_tls_state *s, const uint8_t *b, uint32_t len)
+{
+	uint32_t p = 3, end;
+
+	if (len < 3 || !(s->certs = malloc(len)))
+		return;
+	memcpy(s->certs, b, len);
+	end = 3 + rd24(b);
+	if (end > len)
+		end = len;
+	while (p + 3 <= end && s->ncert < YS_TLS_MAX_CERTS) {
+		uint32_t cl = rd24(b + p);
+
+		if (cl == 0 || p + 3 + cl > end)
+			break;
+		s->cert_at[s->ncert].off = p + 3;
+		s->cert_at[s->ncert].len = cl;
+		s->ncert++;
+		p += 3 + cl;
+	}
 }
 
 static void parse_certificate(struct ys_tls_state *s, const uint8_t *b, uint32_t len)
@@ -473,8 +537,10 @@ static void parse_certificate(struct ys_tls_state *s, const uint8_t *b, uint32_t
 	x = d2i_X509(NULL, &der, clen);
 	if (!x)
 		return;
-	s->subject = name_str(X509_get_subject_name(x));
-	s->issuer = name_str(X509_get_issuer_name(x));
+	index_certs(s, b, len);
+	s->subject = name_str(X509_get_subject_name(x), &s->subject_len);
+	s->issuer = name_str(X509_get_issuer_name(x), &s->issuer_len);
+	collect_sans(s, x);
 	sn = X509_get_serialNumber(x);
 	if (sn) {
 		/* Raw DER content: a positive serial with the top bit set gets its 00 back. */
@@ -525,8 +591,21 @@ static void add_str(struct ys_inspect *in, enum ys_buf_id id, const char *str, u
 		ys_inspect_add(in, id, (const uint8_t *)str, (uint32_t)strlen(str), fl, 0);
 }
 
+static void add_random(const struct ys_tls_state *s, int dir, struct ys_inspect *in)
+{
+	uint16_t fl = dir ? YS_BUF_F_TO_CLIENT : YS_BUF_F_TO_SERVER;
+
+	if (!s->have_random[dir])
+		return;
+	ys_inspect_add(in, YS_BUF_TLS_RANDOM, s->random[dir], 32, fl, 0);
+	ys_inspect_add(in, YS_BUF_TLS_RANDOM_TIME, s->random[dir], 4, fl, 0);
+	ys_inspect_add(in, YS_BUF_TLS_RANDOM_BYTES, s->random[dir] + 4, 28, fl, 0);
+}
+
 static void add_buffers(const struct ys_tls_state *s, struct ys_inspect *in)
 {
+	add_random(s, 0, in);
+	add_random(s, 1, in);
 	if (s->have & HAVE_CH) {
 		add_str(in, YS_BUF_TLS_SNI, s->ch.sni, YS_BUF_F_TO_SERVER);
 		add_str(in, YS_BUF_JA3_HASH, s->ch.ja3_md5, YS_BUF_F_TO_SERVER);
@@ -539,8 +618,18 @@ static void add_buffers(const struct ys_tls_state *s, struct ys_inspect *in)
 		add_str(in, YS_BUF_TLS_VERSION, s->version_txt, YS_BUF_F_TO_CLIENT);
 	}
 	if (s->have & HAVE_CERT) {
-		add_str(in, YS_BUF_TLS_CERT_SUBJECT, s->subject, YS_BUF_F_TO_CLIENT);
-		add_str(in, YS_BUF_TLS_CERT_ISSUER, s->issuer, YS_BUF_F_TO_CLIENT);
+		if (s->subject_len)
+			ys_inspect_add(in, YS_BUF_TLS_CERT_SUBJECT, (const uint8_t *)s->subject,
+				       (uint32_t)s->subject_len, YS_BUF_F_TO_CLIENT, 0);
+		if (s->issuer_len)
+			ys_inspect_add(in, YS_BUF_TLS_CERT_ISSUER, (const uint8_t *)s->issuer,
+				       (uint32_t)s->issuer_len, YS_BUF_F_TO_CLIENT, 0);
+		for (unsigned i = 0; i < s->nsan; i++)
+			ys_inspect_add(in, YS_BUF_TLS_SUBJECTALTNAME, s->san.p + s->san_at[i].off,
+				       s->san_at[i].len, YS_BUF_F_TO_CLIENT, 0);
+		for (unsigned i = 0; s->certs && i < s->ncert; i++)
+			ys_inspect_add(in, YS_BUF_TLS_CERTS, s->certs + s->cert_at[i].off,
+				       s->cert_at[i].len, YS_BUF_F_TO_CLIENT, 0);
 		add_str(in, YS_BUF_TLS_CERT_SERIAL, s->serial, YS_BUF_F_TO_CLIENT);
 		add_str(in, YS_BUF_TLS_CERT_FINGERPRINT, s->fingerprint, YS_BUF_F_TO_CLIENT);
 	}
@@ -554,6 +643,10 @@ static bool handshake_msg(struct ys_applayer_ctx *ctx, struct ys_tls_state *s, i
 	case 1:
 		if (dir != 0 || (s->have & HAVE_CH))
 			return false;
+		if (len >= 34) {
+			memcpy(s->random[0], b + 2, 32);
+			s->have_random[0] = true;
+		}
 		if (ys_tls_client_hello(b, len, &s->ch) < 0) {
 			ctx->st.tls_malformed++;
 			return false;
@@ -564,6 +657,10 @@ static bool handshake_msg(struct ys_applayer_ctx *ctx, struct ys_tls_state *s, i
 	case 2:
 		if (dir != 1 || (s->have & HAVE_SH))
 			return false;
+		if (len >= 34) {
+			memcpy(s->random[1], b + 2, 32);
+			s->have_random[1] = true;
+		}
 		if (ys_tls_server_hello(b, len, &s->sh) < 0) {
 			ctx->st.tls_malformed++;
 			return false;
@@ -642,6 +739,8 @@ static void tls_free(void *st)
 	free(s->issuer);
 	free(s->serial);
 	free(s->fingerprint);
+	free(s->certs);
+	ys_dbuf_free(&s->san);
 	free(s);
 }
 
@@ -707,9 +806,9 @@ static int tls_eve(const void *st, uint64_t tx_id, json_t *obj)
 	if (!t)
 		return -ENOMEM;
 	if (s->subject)
-		json_object_set_new(t, "subject", json_string(s->subject));
+		json_object_set_new(t, "subject", json_stringn(s->subject, s->subject_len));
 	if (s->issuer)
-		json_object_set_new(t, "issuerdn", json_string(s->issuer));
+		json_object_set_new(t, "issuerdn", json_stringn(s->issuer, s->issuer_len));
 	if (s->serial)
 		json_object_set_new(t, "serial", json_string(s->serial));
 	if (s->fingerprint)

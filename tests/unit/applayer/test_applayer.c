@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <zlib.h>
 
 #include "applayer.h"
@@ -190,6 +191,7 @@ static void test_http_chunked_gzip(void **state)
 	expect(s, YS_BUF_HTTP_ACCEPT_LANG, TS, "zh-CN");
 	expect(s, YS_BUF_HTTP_ACCEPT_ENC, TS, "gzip");
 	expect(s, YS_BUF_HTTP_CONNECTION, TS, "keep-alive");
+	expect(s, YS_BUF_HTTP_REQUEST_HEADER, TS, "Connection: keep-alive"); /* the last header */
 	expect(s, YS_BUF_HTTP_HEADER, TS,
 	       "Host: WWW.Example.COM:8080\r\nUser-Agent: UA/1\r\nReferer: http://r/\r\n"
 	       "Accept: */*\r\nAccept-Language: zh-CN\r\nAccept-Encoding: gzip\r\n"
@@ -219,6 +221,7 @@ static void test_http_chunked_gzip(void **state)
 	expect(s, YS_BUF_HTTP_RESPONSE_LINE, TC, "HTTP/1.1 200 OK");
 	expect(s, YS_BUF_HTTP_SERVER, TC, "srv/1.0");
 	expect(s, YS_BUF_HTTP_LOCATION, TC, "/next");
+	expect(s, YS_BUF_HTTP_RESPONSE_HEADER, TC, "Location: /next");
 	expect(s, YS_BUF_HTTP_CONTENT_TYPE, TC, "text/html");
 	expect(s, YS_BUF_FILE_DATA, TC, body);
 	assert_true(find(s, YS_BUF_FILE_DATA, TC)->flags & YS_BUF_F_COMPLETE);
@@ -343,6 +346,10 @@ static void test_dns_udp_and_tcp(void **state)
 	assert_int_equal(ys_applayer_proto(&s->flow), YS_APP_DNS);
 	expect(s, YS_BUF_DNS_QUERY, TS, "www.example.com");
 	packet(s, 1, 0, dns_resp, sizeof(dns_resp));
+	/* Response names: question, answers, and the CNAME target, in that order. */
+	expect(s, YS_BUF_DNS_RESPONSE_RRNAME, TC, "web.example.com");
+	assert_int_equal(s->nrecs >= 4, 1);
+	assert_string_equal((const char *)s->recs[s->nrecs - 4].data, "www.example.com");
 	ev = json_object();
 	assert_int_equal(ys_applayer_eve(s->flow.app, UINT64_MAX, ev), 0);
 	dns = json_object_get(ev, "dns");
@@ -467,6 +474,14 @@ static int make_cert(uint8_t **der)
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"test.example", -1,
 				   -1, 0);
 	X509_set_issuer_name(x, n);
+	{
+		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name,
+							"DNS:alt1.example,DNS:alt2.example");
+
+		assert_non_null(e);
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
 	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
 	*der = NULL;
 	len = i2d_X509(x, der);
@@ -524,6 +539,14 @@ static void test_tls_session(void **state)
 	for (int i = 0; i < 20; i++)
 		snprintf(fphex + 3 * i, 4, "%02x%s", fp[i], i < 19 ? ":" : "");
 	expect(s, YS_BUF_TLS_CERT_FINGERPRINT, TC, fphex);
+	expect(s, YS_BUF_TLS_SUBJECTALTNAME, TC, "alt2.example"); /* the last one added */
+	assert_int_equal(find(s, YS_BUF_TLS_CERTS, TC)->len, derlen);
+	assert_memory_equal(find(s, YS_BUF_TLS_CERTS, TC)->data, der, (size_t)derlen);
+	/* Hello randoms: the client's is 0x11 * 32, the server's 0x22 * 32. */
+	assert_int_equal(find(s, YS_BUF_TLS_RANDOM, TS)->len, 32);
+	expect(s, YS_BUF_TLS_RANDOM_TIME, TS, "\x11\x11\x11\x11");
+	assert_int_equal(find(s, YS_BUF_TLS_RANDOM_BYTES, TC)->len, 28);
+	assert_int_equal(find(s, YS_BUF_TLS_RANDOM_BYTES, TC)->data[0], 0x22);
 
 	ev = json_object();
 	assert_int_equal(ys_applayer_eve(s->flow.app, 0, ev), 0);
