@@ -122,6 +122,17 @@ typedef void (*ys_alert_fn)(const struct ys_alert *alert, void *user);
 unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 			   const struct ys_inspect *in, ys_alert_fn on_alert, void *user);
 
+/*
+ * Benchmark hook: when set, called with every (database, bytes) pair just
+ * before the ctx scans it with Hyperscan (the database is an hs_database_t *).
+ * Lets `make bench` replay exactly the sensor's scans to measure the
+ * Hyperscan-only ceiling. Set before any ctx uses the engine; NULL clears it.
+ */
+typedef void (*ys_detect_scan_hook_fn)(void *user, const void *db, const uint8_t *data,
+				       uint32_t len);
+void ys_detect_engine_set_scan_hook(struct ys_detect_engine *eng, ys_detect_scan_hook_fn fn,
+				    void *user);
+
 /* Release flow->detect (called from the flow table's release callback). */
 void ys_detect_flow_release(void *detect_state);
 

@@ -342,3 +342,10 @@ size_t ys_detect_failures(const struct ys_detect_engine *eng, const struct ys_de
 	*out = eng->fails;
 	return eng->nfails;
 }
+
+void ys_detect_engine_set_scan_hook(struct ys_detect_engine *eng, ys_detect_scan_hook_fn fn,
+				    void *user)
+{
+	eng->scan_hook = fn;
+	eng->scan_hook_user = user;
+}

@@ -393,6 +393,8 @@ struct ys_detect_engine {
 	/* Rules with an app-layer buffer but no fast pattern. */
 	uint32_t *app_nofp;
 	uint32_t napp_nofp;
+	ys_detect_scan_hook_fn scan_hook; /* benchmark only */
+	void *scan_hook_user;
 	uint32_t stream_overlap; /* longest fast pattern - 1: stream bytes rescanned */
 	bool has_pkt_only;	 /* some TCP rules must see raw packets (tcp-pkt, dsize) */
 	void *proto_scratch;	 /* hs_scratch_t * allocated against every database */

@@ -126,6 +126,8 @@ static void scan_group(struct ys_detect_ctx *ctx, uint32_t gno, const uint8_t *d
 	g = ctx->eng->groups[gno - 1];
 	if (g->db && d && len) {
 		ctx->cur = g;
+		if (ctx->eng->scan_hook)
+			ctx->eng->scan_hook(ctx->eng->scan_hook_user, g->db, d, len);
 		hs_scan(g->db, (const char *)d, len, 0, ctx->scratch, on_hs_match, ctx);
 	}
 	if (nofp)
