@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -40,6 +41,7 @@
 struct ys_sink_kafka {
 	pthread_mutex_t lock; /* spool, counters, latency */
 	rd_kafka_t *rk;
+	rd_kafka_queue_t *mainq; /* delivery reports and errors (event API) */
 	struct ys_spool *spool;
 	char *topic, *stats_topic;
 	char *sensor_id, *sensor_rack, *sensor_host;
@@ -119,47 +121,35 @@ static bool ys_kafka_err_fatal(rd_kafka_resp_err_t err)
 	}
 }
 
-static void ys_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+/* One delivery report. Called with the lock held. */
+static void ys_kafka_dr_one(struct ys_sink_kafka *k, const rd_kafka_message_t *msg)
 {
-	struct ys_sink_kafka *k = opaque;
 	uint64_t id = (uint64_t)(uintptr_t)msg->_private;
 
-	(void)rk;
-	pthread_mutex_lock(&k->lock);
 	if (!id) { /* sensor-stats: not spooled, a lost one is replaced by the next */
 		if (msg->err)
 			k->stats_failed++;
 		else
 			k->stats_sent++;
-		goto out_unlock;
+		return;
 	}
 	if (!msg->err) {
-		uint64_t detect = 0;
-		rd_kafka_headers_t *hdrs = NULL;
-		const void *v;
-		size_t vlen;
-
-		if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    rd_kafka_header_get_last(hdrs, "ys-detect-usec", &v, &vlen) == 0 &&
-		    vlen == sizeof(detect))
-			memcpy(&detect, v, sizeof(detect));
-		ys_spool_ack(k->spool, id);
+		ys_kafka_lat_add(k, ys_spool_ack(k->spool, id));
 		k->delivered++;
-		ys_kafka_lat_add(k, detect);
-		goto out_unlock;
+		return;
 	}
 	if (msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
 	    msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
 		/* shutting down: it stays in the spool for the next start */
 		ys_spool_nack(k->spool, id, false);
-		goto out_unlock;
+		return;
 	}
 	if (ys_kafka_err_fatal(msg->err)) {
 		k->failed++;
 		ys_err(YS_KMOD, "alert of %zu bytes rejected by Kafka (%s): dropped and counted",
 		       msg->len, rd_kafka_err2str(msg->err));
 		ys_spool_nack(k->spool, id, true);
-		goto out_unlock;
+		return;
 	}
 	k->retried++;
 	if (ys_kafka_should_warn(k, msg->err))
@@ -168,18 +158,14 @@ static void ys_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
 			k->topic, rd_kafka_err2str(msg->err));
 	ys_spool_nack(k->spool, id, false);
 	k->retry_after_usec = ys_mono_usec() + 500000;
-out_unlock:
-	pthread_mutex_unlock(&k->lock);
 }
 
-static void ys_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+static void ys_kafka_on_error(struct ys_sink_kafka *k, rd_kafka_resp_err_t err, const char *reason)
 {
-	struct ys_sink_kafka *k = opaque;
 	bool warn;
 
-	(void)rk;
 	pthread_mutex_lock(&k->lock);
-	warn = ys_kafka_should_warn(k, (rd_kafka_resp_err_t)err);
+	warn = ys_kafka_should_warn(k, err);
 	pthread_mutex_unlock(&k->lock);
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		char buf[512];
@@ -196,19 +182,49 @@ static void ys_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
 			"all brokers down (%s): alerts are kept in the spool until one answers",
 			reason);
 	else
-		ys_warn(YS_KMOD, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+		ys_warn(YS_KMOD, "%s: %s", rd_kafka_err2name(err), reason);
+}
+
+/*
+ * Serve librdkafka's events for up to TIMEOUT_MS: delivery reports come in
+ * batches (the event API), so the lock is taken once per batch rather than
+ * once per alert, which keeps writers from queueing behind acknowledgements.
+ */
+static void ys_kafka_serve(struct ys_sink_kafka *k, int timeout_ms)
+{
+	rd_kafka_event_t *ev;
+
+	while ((ev = rd_kafka_queue_poll(k->mainq, timeout_ms))) {
+		switch (rd_kafka_event_type(ev)) {
+		case RD_KAFKA_EVENT_DR: {
+			const rd_kafka_message_t *msg;
+
+			pthread_mutex_lock(&k->lock);
+			while ((msg = rd_kafka_event_message_next(ev)))
+				ys_kafka_dr_one(k, msg);
+			pthread_mutex_unlock(&k->lock);
+			break;
+		}
+		case RD_KAFKA_EVENT_ERROR:
+			ys_kafka_on_error(k, rd_kafka_event_error(ev),
+					  rd_kafka_event_error_string(ev));
+			break;
+		default:
+			break;
+		}
+		rd_kafka_event_destroy(ev);
+		timeout_ms = 0; /* drain what is ready, then return */
+	}
 }
 
 /* Produce one spooled record. Called with the lock held. */
 static rd_kafka_resp_err_t ys_kafka_produce(struct ys_sink_kafka *k, uint64_t id, const char *key,
-					    size_t keylen, const char *val, size_t vallen,
-					    uint64_t detect_usec)
+					    size_t keylen, const char *val, size_t vallen)
 {
 	return rd_kafka_producev(
 		k->rk, RD_KAFKA_V_TOPIC(k->topic), RD_KAFKA_V_KEY(key, keylen),
 		RD_KAFKA_V_VALUE((void *)val, vallen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_HEADER("schema", YS_EVENT_SCHEMA, (ssize_t)strlen(YS_EVENT_SCHEMA)),
-		RD_KAFKA_V_HEADER("ys-detect-usec", &detect_usec, (ssize_t)sizeof(detect_usec)),
 		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)id), RD_KAFKA_V_END);
 }
 
@@ -228,8 +244,7 @@ static void ys_kafka_drain(struct ys_sink_kafka *k)
 			break;
 		if (ys_spool_next(k->spool, &rec, k->drainbuf, YS_SPOOL_MAX_RECORD) != 1)
 			break;
-		e = ys_kafka_produce(k, rec.id, rec.key, rec.keylen, rec.val, rec.vallen,
-				     rec.detect_usec);
+		e = ys_kafka_produce(k, rec.id, rec.key, rec.keylen, rec.val, rec.vallen);
 		if (e) {
 			ys_spool_nack(k->spool, rec.id, false);
 			if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -247,13 +262,22 @@ static void ys_kafka_drain(struct ys_sink_kafka *k)
 static void *ys_kafka_thread(void *arg)
 {
 	struct ys_sink_kafka *k = arg;
+	int fds[16];
 
 	while (!atomic_load(&k->stop)) {
-		rd_kafka_poll(k->rk, 5);
+		size_t n;
+
+		ys_kafka_serve(k, 5);
 		pthread_mutex_lock(&k->lock);
 		ys_kafka_drain(k);
-		ys_spool_sync(k->spool, ys_mono_usec());
+		n = ys_spool_sync(k->spool, ys_mono_usec(), fds, sizeof(fds) / sizeof(fds[0]));
 		pthread_mutex_unlock(&k->lock);
+		/* fsync outside the lock: writers keep appending meanwhile */
+		for (size_t i = 0; i < n; i++) {
+			if (fdatasync(fds[i]))
+				ys_warn(YS_KMOD, "spool fdatasync failed: %s", strerror(errno));
+			close(fds[i]);
+		}
 	}
 	return NULL;
 }
@@ -277,8 +301,7 @@ static int ys_sink_kafka_write(void *sink, const char *json, size_t len,
 	rc = ys_spool_append(k->spool, m ? m->severity : 3, detect, tenant, strlen(tenant), json,
 			     len, direct, &id);
 	if (rc == 0 && direct) {
-		rd_kafka_resp_err_t e =
-			ys_kafka_produce(k, id, tenant, strlen(tenant), json, len, detect);
+		rd_kafka_resp_err_t e = ys_kafka_produce(k, id, tenant, strlen(tenant), json, len);
 
 		if (e) /* queue full or similar: the thread sends it from the spool */
 			ys_spool_nack(k->spool, id, false);
@@ -377,8 +400,13 @@ static void ys_sink_kafka_flush(void *sink, int timeout_ms)
 
 		nanosleep(&ts, NULL);
 	}
-	/* sensor-stats are not spooled; give them the same chance */
-	rd_kafka_flush(k->rk, 100);
+	/* sensor-stats are not spooled; give them the same chance (the thread
+	 * serves their delivery reports) */
+	for (int i = 0; i < 20 && rd_kafka_outq_len(k->rk) > 0; i++) {
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void ys_sink_kafka_stats(void *sink, struct ys_output_stats *st)
@@ -411,8 +439,10 @@ static void ys_sink_kafka_free(void *sink)
 		/* what is still with librdkafka goes back to the spool (purge reports
 		 * arrive through the delivery callback), so the next start sends it */
 		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_poll(k->rk, 0);
-		rd_kafka_flush(k->rk, 0);
+		if (k->mainq) {
+			ys_kafka_serve(k, 100);
+			rd_kafka_queue_destroy(k->mainq);
+		}
 		rd_kafka_destroy(k->rk);
 	}
 	if (k->spool) {
@@ -630,8 +660,8 @@ void *ys_sink_kafka_new(const struct ys_conf *node, const struct ys_sensor_ident
 		goto out_conf;
 	}
 	rd_kafka_conf_set_opaque(conf, k);
-	rd_kafka_conf_set_dr_msg_cb(conf, ys_kafka_dr_cb);
-	rd_kafka_conf_set_error_cb(conf, ys_kafka_error_cb);
+	/* delivery reports and errors as events on the main queue, served in batches */
+	rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
 
 	k->spool = ys_spool_open(&spp, cerr, sizeof(cerr));
 	if (!k->spool) {
@@ -648,6 +678,7 @@ void *ys_sink_kafka_new(const struct ys_conf *node, const struct ys_sensor_ident
 		goto out_conf;
 	}
 	conf = NULL; /* now owned by rk */
+	k->mainq = rd_kafka_queue_get_main(k->rk);
 
 	topics[0] = k->topic;
 	topics[1] = k->stats_topic;

@@ -41,6 +41,7 @@ enum ys_slot_state {
 
 struct ys_spool_slot {
 	uint32_t off, len;
+	uint64_t detect_usec; /* for the latency measurement at ack time */
 	uint8_t state;
 };
 
@@ -170,7 +171,8 @@ static void ys_spool_seg_free(struct ys_spool_seg *seg)
 	free(seg);
 }
 
-static int ys_spool_slot_add(struct ys_spool_seg *seg, uint32_t off, uint32_t len, uint8_t state)
+static int ys_spool_slot_add(struct ys_spool_seg *seg, uint32_t off, uint32_t len, uint8_t state,
+			     uint64_t detect_usec)
 {
 	if (seg->nslots == seg->cap) {
 		uint32_t cap = seg->cap ? seg->cap * 2 : 256;
@@ -184,6 +186,7 @@ static int ys_spool_slot_add(struct ys_spool_seg *seg, uint32_t off, uint32_t le
 	seg->slots[seg->nslots].off = off;
 	seg->slots[seg->nslots].len = len;
 	seg->slots[seg->nslots].state = state;
+	seg->slots[seg->nslots].detect_usec = detect_usec;
 	seg->nslots++;
 	return 0;
 }
@@ -439,7 +442,7 @@ int ys_spool_append(struct ys_spool *sp, int severity, uint64_t detect_usec, con
 		ys_warn(YS_SPOOL_MOD, "fdatasync of %s failed: %s", sp->dir, strerror(errno));
 	seg->dirty = true;
 	rc = ys_spool_slot_add(seg, (uint32_t)seg->bytes, (uint32_t)reclen,
-			       inflight ? YS_SLOT_INFLIGHT : YS_SLOT_QUEUED);
+			       inflight ? YS_SLOT_INFLIGHT : YS_SLOT_QUEUED, detect_usec);
 	if (rc)
 		return rc; /* on disk: the next start sends it */
 	seg->bytes += reclen;
@@ -537,13 +540,15 @@ static struct ys_spool_slot *ys_spool_slot_of(struct ys_spool *sp, uint64_t id,
 	return &seg->slots[idx];
 }
 
-void ys_spool_ack(struct ys_spool *sp, uint64_t id)
+uint64_t ys_spool_ack(struct ys_spool *sp, uint64_t id)
 {
 	struct ys_spool_seg *seg;
 	struct ys_spool_slot *s = ys_spool_slot_of(sp, id, &seg);
+	uint64_t detect;
 
 	if (!s)
-		return;
+		return 0;
+	detect = s->detect_usec;
 	s->state = YS_SLOT_DONE;
 	seg->inflight--;
 	sp->inflight--;
@@ -564,6 +569,7 @@ void ys_spool_ack(struct ys_spool *sp, uint64_t id)
 			seg->acks[seg->nacks++] = (uint32_t)(id & YS_SPOOL_IDX_MAX);
 	}
 	ys_spool_seg_maybe_release(sp, seg);
+	return detect;
 }
 
 void ys_spool_nack(struct ys_spool *sp, uint64_t id, bool fatal)
@@ -630,24 +636,35 @@ static void ys_spool_write_acks(struct ys_spool *sp, struct ys_spool_seg *seg)
 	seg->nacks = 0;
 }
 
-void ys_spool_sync(struct ys_spool *sp, uint64_t now_usec)
+size_t ys_spool_sync(struct ys_spool *sp, uint64_t now_usec, int *fds, size_t maxfds)
 {
 	bool do_fsync = sp->fsync == YS_SPOOL_FSYNC_INTERVAL &&
 			now_usec - sp->last_fsync_usec >= sp->fsync_usec;
+	size_t n = 0;
 
 	for (size_t i = 0; i < sp->nsegs; i++) {
 		struct ys_spool_seg *seg = sp->segs[i];
 
 		ys_spool_write_acks(sp, seg);
-		if (do_fsync && seg->dirty && seg->fd >= 0) {
-			if (fdatasync(seg->fd))
-				ys_warn(YS_SPOOL_MOD, "fdatasync of %s failed: %s", sp->dir,
-					strerror(errno));
-			seg->dirty = false;
+		if (!do_fsync || !seg->dirty || seg->fd < 0)
+			continue;
+		if (fds && n < maxfds) {
+			int fd = dup(seg->fd);
+
+			if (fd >= 0) {
+				fds[n++] = fd;
+				seg->dirty = false;
+				continue;
+			}
 		}
+		if (fdatasync(seg->fd))
+			ys_warn(YS_SPOOL_MOD, "fdatasync of %s failed: %s", sp->dir,
+				strerror(errno));
+		seg->dirty = false;
 	}
 	if (do_fsync)
 		sp->last_fsync_usec = now_usec;
+	return n;
 }
 
 /* Recovery: read one segment file, rebuild its slots, apply its ack log. */
@@ -684,7 +701,8 @@ static int ys_spool_recover_seg(struct ys_spool *sp, struct ys_spool_seg *seg, c
 				 buf + YS_SPOOL_REC_HDR + keylen,
 				 len - YS_SPOOL_REC_HDR - keylen) != ys_get32(hdr + 8))
 			goto torn;
-		rc = ys_spool_slot_add(seg, (uint32_t)off, len, YS_SLOT_QUEUED);
+		rc = ys_spool_slot_add(seg, (uint32_t)off, len, YS_SLOT_QUEUED,
+				       ys_get64((uint8_t *)buf + 16));
 		if (rc)
 			return rc;
 		off += len;

@@ -100,14 +100,21 @@ int ys_spool_append(struct ys_spool *sp, int severity, uint64_t detect_usec, con
  * bytes). 1 = got one, 0 = none queued, -errno on error. */
 int ys_spool_next(struct ys_spool *sp, struct ys_spool_rec *rec, char *buf, size_t buflen);
 
-/* Kafka acknowledged ID: release it. Unknown ids are ignored. */
-void ys_spool_ack(struct ys_spool *sp, uint64_t id);
+/* Kafka acknowledged ID: release it. Returns its detection time (0 for unknown ids,
+ * which are ignored). */
+uint64_t ys_spool_ack(struct ys_spool *sp, uint64_t id);
 /* Delivery of ID failed: queue it again (or, if its segment was dropped meanwhile, count it
  * as dropped). FATAL: it can never be delivered (too large...): drop and count it. */
 void ys_spool_nack(struct ys_spool *sp, uint64_t id, bool fatal);
 
-/* Write pending acks, fdatasync per policy, delete released segments. */
-void ys_spool_sync(struct ys_spool *sp, uint64_t now_usec);
+/*
+ * Write pending acks and, when the fsync interval is due, fdatasync dirty
+ * segments. With FDS (room for MAXFDS) the segments are not synced here:
+ * their descriptors are dup()ed into FDS and the count returned, so the
+ * caller can fdatasync() and close() them after releasing its lock (a sync
+ * may take many milliseconds, and writers must not wait for it).
+ */
+size_t ys_spool_sync(struct ys_spool *sp, uint64_t now_usec, int *fds, size_t maxfds);
 
 void ys_spool_get_stats(const struct ys_spool *sp, struct ys_spool_stats *st);
 /* Queued records waiting (fast check for the drain loop). */

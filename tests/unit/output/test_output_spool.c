@@ -130,7 +130,7 @@ static void test_recover_after_close(void **state)
 	/* ack the first 60, sync, and "crash" (leak the handle: no close) */
 	for (int i = 0; i < 60; i++)
 		ys_spool_ack(sp, ids[i]);
-	ys_spool_sync(sp, 0);
+	ys_spool_sync(sp, 0, NULL, 0);
 	ys_spool_get_stats(sp, &st);
 	assert_int_equal(st.records, 40);
 	assert_int_equal(st.inflight, 40);
