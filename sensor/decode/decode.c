@@ -110,6 +110,8 @@ const struct ys_decode_stats *ys_decoder_stats(const struct ys_decoder *dec)
 
 int ys_decode_packet(struct ys_decoder *dec, struct ys_packet *pkt)
 {
+	int rc;
+
 	/* The previous packet's reassembled datagram dies now, as decode.h promises. */
 	if (dec->done_buf) {
 		free(dec->done_buf);
@@ -129,7 +131,18 @@ int ys_decode_packet(struct ys_decoder *dec, struct ys_packet *pkt)
 	dec->st.bytes += pkt->wirelen ? pkt->wirelen : pkt->caplen;
 	if (!pkt->data)
 		return ys_dec_fail(dec, pkt, YS_DEC_LINK_TRUNCATED);
-	return ys_dec_link(dec, pkt, pkt->data, pkt->caplen);
+	rc = ys_dec_link(dec, pkt, pkt->data, pkt->caplen);
+	if (pkt->flags & YS_PKT_BAD_CSUM)
+		dec->st.csum_bad++;
+	if (dec->p.checksum_auto && dec->st.packets == YS_CSUM_AUTO_SAMPLE) {
+		dec->p.checksum_auto = false;
+		/* More than 1 in YS_CSUM_AUTO_RATIO bad: the capture host offloads checksums. */
+		if (dec->st.csum_bad && dec->st.packets / dec->st.csum_bad < YS_CSUM_AUTO_RATIO) {
+			dec->p.validate_checksums = false;
+			dec->st.csum_auto_disabled = 1;
+		}
+	}
+	return rc;
 }
 
 int ys_addr_cmp(const struct ys_addr *a, const struct ys_addr *b)

@@ -16,7 +16,7 @@
  * frame nested inside an overlay are recorded only when the outer frames had
  * none.
  *
- * Checksums (params.validate_checksums, Suricata's -k all): an IPv4 header,
+ * Checksums (params.validate_checksums, -k all; -k auto: checksum_auto): an IPv4 header,
  * TCP, UDP, ICMP or ICMPv6 checksum that fails sets YS_PKT_BAD_CSUM, counts
  * the kind (YS_DEC_*_BAD_CSUM, also left in pkt->decode_error) and clears
  * pkt->payload / payload_len, so no rule inspects the payload; headers, ports
@@ -55,11 +55,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define YS_MAX_VLANS	   2 /* 802.1Q + QinQ outer tag */
-#define YS_MAX_TUNNELS	   2 /* overlay inside overlay, then we stop */
-#define YS_MAX_IPV6_EXTHDR 8
-#define YS_MAX_MPLS_LABELS 8
-#define YS_FRAG_MAX_PIECES 64 /* received ranges tracked per datagram being reassembled */
+#define YS_MAX_VLANS	    2 /* 802.1Q + QinQ outer tag */
+#define YS_MAX_TUNNELS	    2 /* overlay inside overlay, then we stop */
+#define YS_MAX_IPV6_EXTHDR  8
+#define YS_MAX_MPLS_LABELS  8
+#define YS_FRAG_MAX_PIECES  64 /* received ranges tracked per datagram being reassembled */
+#define YS_CSUM_AUTO_SAMPLE 1000
+#define YS_CSUM_AUTO_RATIO  10
 
 /* Link types we accept: pcap DLT values. */
 enum ys_linktype {
@@ -214,11 +216,18 @@ struct ys_decode_stats {
 	uint64_t gre, mpls, pppoe, ipip,
 		non_ip; /* non_ip: well-formed frames without IP (ARP...) */
 	uint64_t frag_reassembled, frag_timeouts, frag_active, frag_memuse;
+	uint64_t csum_bad;	     /* packets with YS_PKT_BAD_CSUM */
+	uint64_t csum_auto_disabled; /* 1 once -k auto turned validation off */
 	uint64_t errors[YS_DEC_ERROR_COUNT];
 };
 
 struct ys_decode_params {
-	bool validate_checksums;   /* -k auto/all: drop L4 inspection of bad-checksum packets */
+	bool validate_checksums; /* -k all (and auto): no payload inspection of bad-checksum packets */
+	/* -k auto, with validate_checksums: as Suricata, validate the first
+	 * YS_CSUM_AUTO_SAMPLE packets; if more than 1 in YS_CSUM_AUTO_RATIO of them
+	 * had a bad checksum, assume checksum offloading and stop validating
+	 * (stats.csum_auto_disabled = 1). */
+	bool checksum_auto;
 	uint64_t frag_memcap;	   /* bytes held in fragment reassembly; 0 = default 32 MiB */
 	uint32_t frag_timeout_sec; /* default 60 */
 	uint16_t vxlan_port;	   /* default 4789 */

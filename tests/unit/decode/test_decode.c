@@ -784,6 +784,35 @@ static void test_checksums_off(void **state)
 	assert_int_equal(t->pkt.payload_len, 7);
 }
 
+static void test_checksum_auto(void **state)
+{
+	struct tctx *t = *state;
+	struct pb good = { .n = 0 }, bad;
+
+	for (int ratio = 0; ratio < 2; ratio++) {
+		struct ys_decode_params prm = { .validate_checksums = true, .checksum_auto = true };
+
+		ys_decoder_free(t->dec);
+		t->dec = ys_decoder_new(&prm);
+		good.n = 0;
+		build_tcp4(&good, NULL, 0, "payload");
+		bad = good;
+		bad.b[bad.n - 1] ^= 1;
+		/* 1 bad in 5 (offloading) or 1 bad in 20 (real damage) over the sample. */
+		for (int i = 0; i < YS_CSUM_AUTO_SAMPLE; i++)
+			run(t, i % (ratio ? 20 : 5) == 0 ? &bad : &good, YS_LINK_ETHERNET);
+		assert_int_equal(ys_decoder_stats(t->dec)->csum_auto_disabled, ratio ? 0 : 1);
+		run(t, &bad, YS_LINK_ETHERNET);
+		if (ratio) {
+			assert_true(t->pkt.flags & YS_PKT_BAD_CSUM);
+			assert_int_equal(t->pkt.payload_len, 0);
+		} else {
+			assert_false(t->pkt.flags & YS_PKT_BAD_CSUM);
+			assert_int_equal(t->pkt.payload_len, 7);
+		}
+	}
+}
+
 static void test_tcp_options(void **state)
 {
 	struct tctx *t = *state;
@@ -910,6 +939,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_icmp, setup_csum, teardown),
 		cmocka_unit_test_setup_teardown(test_checksums, setup_csum, teardown),
 		cmocka_unit_test_setup_teardown(test_checksums_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checksum_auto, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snaplen_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_truncation, setup, teardown),
