@@ -10,6 +10,13 @@ import { t, fmtTime, fmtNum } from '../i18n.js';
 import { statusText, levelText } from './incidents.js';
 import { alertTable } from './eve.js';
 
+/* History details arrive as text, JSON text or objects; empty ones show as a dash. */
+function detailText(d) {
+	if (d === null || d === undefined) return '—';
+	const s = typeof d === 'string' ? d : JSON.stringify(d);
+	return s === '' || s === '""' || s === '{}' ? '—' : s;
+}
+
 export function mount(root, ctx, id) {
 	const head = h('div', { class: 'panel incident-head', 'data-testid': 'incident-head' });
 	const actions = h('div', { class: 'panel actions', 'data-testid': 'incident-actions' });
@@ -108,7 +115,7 @@ export function mount(root, ctx, id) {
 							{ label: t('col.time'), cell: (r) => fmtTime(r.time) },
 							{ label: t('col.actor'), cell: (r) => r.actor },
 							{ label: t('col.action'), cell: (r) => r.action },
-							{ label: t('col.detail'), cell: (r) => (typeof r.detail === 'string' ? r.detail : JSON.stringify(r.detail ?? '')) }
+							{ label: t('col.detail'), cell: (r) => detailText(r.detail) }
 						],
 						inc.history,
 						{ testid: 'history' }
