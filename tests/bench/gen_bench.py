@@ -132,7 +132,8 @@ def _text(rng, n):
     return (" ".join(out))[:n].encode()
 
 
-def make_templates(seed):
+def make_templates(seed, scale=1.0):
+    """Template sessions; SCALE shrinks the bulk transfers (tests use 0.1 to build them quickly)."""
     rng = random.Random(seed)
     templates = []
     for tenant in SITES:
@@ -148,7 +149,7 @@ def make_templates(seed):
                 return cli
             templates.append(_record("http_page", tenant, page))
 
-        for size in [150_000, 500_000]:
+        for size in [int(150_000 * scale), int(500_000 * scale)]:
             def download(cap, ports, size=size):
                 body = cap.rng.randbytes(size)
                 gt.http_exchange(cap, net, ports, cli, srv, gt.http_get("/files/blob.bin", "files.example"),
@@ -156,7 +157,7 @@ def make_templates(seed):
                 return cli
             templates.append(_record("http_download", tenant, download))
 
-        for down in [20_000, 100_000, 250_000]:
+        for down in [int(20_000 * scale), int(100_000 * scale), int(250_000 * scale)]:
             def tls(cap, ports, down=down):
                 s = gt.TcpSession(cap, net, cli, srv, ports(), 443)
                 s.open()
@@ -233,9 +234,9 @@ def make_templates(seed):
     return templates
 
 
-def write_bench(path, size_mb, seed, concurrency):
+def write_bench(path, size_mb, seed, concurrency, scale=1.0):
     t_start = time.time()
-    templates = make_templates(seed)
+    templates = make_templates(seed, scale)
     by_kind = {}
     for t in templates:
         by_kind.setdefault(t.kind, []).append(t)
@@ -295,7 +296,7 @@ def write_bench(path, size_mb, seed, concurrency):
                 active[i] = active[-1]
                 active.pop()
     os.replace(tmp, path)
-    info = {"file": os.path.basename(path), "seed": seed, "packets": packets, "bytes": os.path.getsize(path),
+    info = {"file": os.path.basename(path), "seed": seed, "template_scale": scale, "packets": packets, "bytes": os.path.getsize(path),
             "flows": sum(flows_by_kind.values()), "flows_by_kind": flows_by_kind, "templates": len(templates),
             "expected_alerts_by_sid": {str(k): v for k, v in sorted(alerts.items())},
             "seconds_to_generate": round(time.time() - t_start, 1)}
@@ -311,10 +312,12 @@ def main(argv=None):
     ap.add_argument("--size-mb", type=int, default=520, help="approximate size in MiB (default %(default)s)")
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--concurrency", type=int, default=256, help="flows open at once (default %(default)s)")
+    ap.add_argument("--template-scale", type=float, default=1.0,
+                    help="shrink bulk transfers of the templates (tests: 0.1); default %(default)s")
     a = ap.parse_args(argv)
     d = os.path.dirname(os.path.abspath(a.out))
     os.makedirs(d, exist_ok=True)
-    info = write_bench(a.out, a.size_mb, a.seed, a.concurrency)
+    info = write_bench(a.out, a.size_mb, a.seed, a.concurrency, a.template_scale)
     print("gen_bench: %s: %d packets, %.0f MB, %d flows (%d templates) in %.1f s" % (
         a.out, info["packets"], info["bytes"] / 1e6, info["flows"], info["templates"], info["seconds_to_generate"]))
     return 0

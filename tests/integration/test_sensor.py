@@ -432,3 +432,34 @@ def test_sample_is_the_sum_of_scenarios(sensor_bin, traffic, sensor_config, tmp_
     assert {k: v for k, v in r.stats["decoder"]["errors"].items() if v} == dict(errors)
     eids = [e["event_id"] for e in r.alerts]
     assert len(eids) == len(set(eids))
+
+
+def test_checksums_are_valid(sensor, traffic, sensor_config):
+    """With checksum validation on (-k all) nothing changes: the generator writes valid checksums."""
+    r = sensor(pcap=traffic.pcap("sample.pcap"), config=sensor_config, checksum="all")
+    assert r.rc == 0, r.describe()
+    errors = {k: v for k, v in r.stats["decoder"]["errors"].items() if v}
+    assert not any(k.endswith("_csum") for k in errors), errors
+    want = collections.Counter()
+    for entry in traffic.manifest["pcaps"].values():
+        want += expected_keys(entry)
+    assert actual_keys(r.alerts) == want
+
+
+def test_bench_capture_generator(sensor, sensor_config, workdir):
+    """tests/bench/gen_bench.py (make bench's input), small: valid packets, the attacks it says it put in."""
+    import subprocess
+    from conftest import PYTHON
+    out = os.path.join(workdir, "bench.pcap")
+    subprocess.run([PYTHON, os.path.join(REPO, "tests", "bench", "gen_bench.py"), "--out", out, "--size-mb", "4",
+                    "--concurrency", "16", "--seed", "7", "--template-scale", "0.1"], check=True, capture_output=True, timeout=600)
+    with open(out + ".json") as f:
+        info = json.load(f)
+    assert os.path.getsize(out) == info["bytes"] >= 4 * 1024 * 1024
+    r = sensor(pcap=out, config=sensor_config, checksum="all")
+    assert r.rc == 0, r.describe()
+    assert r.stats["capture"]["packets"] == info["packets"]
+    assert r.stats["decoder"]["invalid"] == 0, r.stats["decoder"]["errors"]
+    assert r.stats["flow"]["created"] == info["flows"]
+    have = collections.Counter(str(e["alert"]["signature_id"]) for e in r.alerts)
+    assert have == collections.Counter(info["expected_alerts_by_sid"])
