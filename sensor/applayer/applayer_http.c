@@ -556,7 +556,7 @@ static void present(struct ys_http_state *s, struct ys_inspect *in)
 	}
 }
 
-/* At the end of a direction, bodies that never completed are presented as they are. */
+/* At the end of a direction, bodies (and headers) that never completed are presented as they are. */
 static void finish_bodies(struct ys_http_state *s, int side)
 {
 	htp_list_t *l = txs_of(s);
@@ -566,9 +566,22 @@ static void finish_bodies(struct ys_http_state *s, int side)
 		htp_tx_t *tx = htp_list_get(l, i);
 		struct ys_http_tx *r = tx ? htp_tx_get_user_data(tx) : NULL;
 
-		if (r && !r->side[side].body_done && r->side[side].body.len) {
+		if (!r)
+			continue;
+		if (!r->side[side].body_done && r->side[side].body.len) {
 			r->side[side].body_done = true;
 			r->progressed = true;
+		}
+		/* Closed inside the headers: inspect the header lines that did arrive. */
+		if (!r->side[side].hdr_done) {
+			htp_table_t *h = side ? tx->response_headers : tx->request_headers;
+			const bstr *line = side ? tx->response_line : tx->request_line;
+
+			if (line && h && htp_table_size(h)) {
+				r->side[side].hdr_done = true;
+				r->progressed = true;
+				build_side(&r->side[side], side, line, h, tx);
+			}
 		}
 	}
 }
