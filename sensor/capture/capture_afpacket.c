@@ -103,7 +103,8 @@ out_close_dead:
 static struct ys_capture *ys_afp_open(const struct ys_capture_params *p, unsigned worker, char *err,
 				      size_t errlen)
 {
-	int version = TPACKET_V3, fanout, ret;
+	int version = TPACKET_V3, ret;
+	uint32_t fanout;
 	uint32_t ring_mb = p->ring_size_mb ? p->ring_size_mb : YS_AFP_DEFAULT_MB;
 	struct tpacket_req3 req = { 0 };
 	struct sockaddr_ll sll = { 0 };
@@ -218,7 +219,9 @@ static struct ys_capture *ys_afp_open(const struct ys_capture_params *p, unsigne
 	 * worker of this sensor and different from other sensors on the host. */
 	if (p->workers > 1 || p->fanout_id) {
 		group = p->fanout_id ? p->fanout_id : (uint16_t)(getpid() & 0xffff);
-		fanout = group | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+		/* Mode and flags go in the high 16 bits; DEFRAG is bit 15 there. */
+		fanout = (uint32_t)group |
+			 ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
 		if (setsockopt(c->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout))) {
 			ret = -errno;
 			snprintf(err, errlen, "af-packet fanout group %u (worker %u): %s", group,
