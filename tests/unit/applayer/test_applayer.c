@@ -270,6 +270,19 @@ static void test_http_body_limit_and_close(void **state)
 	sess_free(s);
 }
 
+static void test_http_close_inside_headers(void **state)
+{
+	struct sess *s = sess_new(6, 40005, 80);
+
+	send_str(s, 0, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	send_str(s, 1, "HTTP/1.0 200 OK\nServer:ng1nx\r\n"); /* no blank line: headers open */
+	assert_null(find(s, YS_BUF_HTTP_SERVER, TC));
+	packet(s, 1, ACK | FIN, NULL, 0);
+	expect(s, YS_BUF_HTTP_SERVER, TC, "ng1nx");
+	expect(s, YS_BUF_HTTP_HEADER, TC, "Server: ng1nx\r\n");
+	sess_free(s);
+}
+
 static void test_detect_split_and_failed(void **state)
 {
 	struct sess *s = sess_new(6, 40002, 5555);
@@ -599,6 +612,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http_chunked_gzip),
 		cmocka_unit_test(test_http_body_limit_and_close),
+		cmocka_unit_test(test_http_close_inside_headers),
 		cmocka_unit_test(test_detect_split_and_failed),
 		cmocka_unit_test(test_dns_compression),
 		cmocka_unit_test(test_dns_udp_and_tcp),
