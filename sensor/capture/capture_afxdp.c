@@ -62,6 +62,7 @@ struct ys_capture {
 	/* Current batch taken from the rx ring. */
 	uint32_t batch_idx, batch_n, batch_pos;
 	uint64_t packets;
+	uint64_t lost_frames; /* umem frames that could not go back to the fill ring */
 	uint32_t snaplen;
 };
 
@@ -268,15 +269,20 @@ static void ys_xsk_recycle(struct ys_capture *c)
 
 	if (!c->batch_n)
 		return;
-	/* The fill ring holds every frame we do not, so there is always room. */
-	while (xsk_ring_prod__reserve(&c->fill, c->batch_n, &fidx) != c->batch_n)
-		;
+	/* The fill ring is as large as the umem, so it always has room for the
+	 * frames we hold; should that ever break, the frames leave circulation
+	 * (counted) rather than the worker spinning. */
+	if (xsk_ring_prod__reserve(&c->fill, c->batch_n, &fidx) != c->batch_n) {
+		c->lost_frames += c->batch_n;
+		goto out_release;
+	}
 	for (uint32_t i = 0; i < c->batch_n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&c->rx, c->batch_idx + i);
 
 		*xsk_ring_prod__fill_addr(&c->fill, fidx + i) = xsk_umem__extract_addr(d->addr);
 	}
 	xsk_ring_prod__submit(&c->fill, c->batch_n);
+out_release:
 	xsk_ring_cons__release(&c->rx, c->batch_n);
 	c->batch_n = 0;
 	c->batch_pos = 0;
@@ -360,7 +366,7 @@ static int ys_xsk_stats(struct ys_capture *c, struct ys_capture_stats *out)
 	out->packets = c->packets;
 	/* rx_dropped: no room in the umem; rx_ring_full: we were too slow. */
 	out->kernel_drops = st.rx_dropped + st.rx_ring_full;
-	out->if_drops = st.rx_fill_ring_empty_descs;
+	out->if_drops = st.rx_fill_ring_empty_descs + c->lost_frames;
 	return 0;
 }
 
