@@ -22,12 +22,15 @@
 #define YS_CORR_KEY_MAX	   512
 #define YS_CORR_VALUE_MAX  64
 #define YS_CORR_TENANT_MAX 4096
+#define YS_CORR_ADDR_LEN   46 /* INET6_ADDRSTRLEN */
 
 struct ys_corr_entry {
 	int64_t ts;
 	uint64_t vhash;	    /* value_count: hash of the whole value */
 	const char *tenant; /* interned */
 	char event_id[YS_UUID_STR_LEN];
+	/* addresses, so an incident lists those of every alert that caused it */
+	char src[YS_CORR_ADDR_LEN], dst[YS_CORR_ADDR_LEN];
 };
 
 struct ys_corr_group {
@@ -403,11 +406,11 @@ static int ys_delta_add(struct ys_corr_engine *eng, size_t ri, const char *key,
 		memcpy(d->ids[d->nids], e->event_id, YS_UUID_STR_LEN);
 		d->ids_ts[d->nids++] = e->ts;
 	}
+	ys_set_add(d->src, &d->nsrc, e->src);
+	ys_set_add(d->dst, &d->ndst, e->dst);
 	if (is_ev) {
 		const json_t *alert = json_object_get(ev, "alert");
 
-		ys_set_add(d->src, &d->nsrc, json_string_value(json_object_get(ev, "src_ip")));
-		ys_set_add(d->dst, &d->ndst, json_string_value(json_object_get(ev, "dest_ip")));
 		ys_set_add(d->sig, &d->nsig,
 			   json_string_value(json_object_get(alert, "signature")));
 	}
@@ -693,6 +696,13 @@ int ys_corr_feed(struct ys_corr_engine *eng, enum ys_corr_stream stream, const j
 		if (!e.tenant)
 			return -ENOMEM;
 		snprintf(e.event_id, sizeof(e.event_id), "%s", event_id ? event_id : "");
+		{
+			const char *sa = json_string_value(json_object_get(ev, "src_ip"));
+			const char *da = json_string_value(json_object_get(ev, "dest_ip"));
+
+			snprintf(e.src, sizeof(e.src), "%s", sa ? sa : "");
+			snprintf(e.dst, sizeof(e.dst), "%s", da ? da : "");
+		}
 		if (r->type == YS_CORR_VALUE_COUNT) {
 			char buf[32];
 			const char *v = ys_corr_field(ev, r->field, buf, sizeof(buf));

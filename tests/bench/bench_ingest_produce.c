@@ -11,6 +11,13 @@
  *       sources (so correlation fires and incidents are updated all along),
  *       the rest generic. --rate paces to R alerts/s (0: as fast as possible).
  *
+ *   bench_ingest_produce -b HOST:PORT --create TOPIC:PARTITIONS[,...]
+ *       create topics (tests give every scenario its own), existing ones are fine.
+ *
+ *   bench_ingest_produce -b HOST:PORT --consume TOPIC [--max N] [--timeout S]
+ *       print each message as a JSON line {"key","value","headers":{}} until N
+ *       messages or S seconds of silence (tests read incidents, dead letters).
+ *
  * Acknowledged delivery (acks=all, idempotent), so when it exits 0 every
  * message is in Kafka. Prints "produced N messages in S s (R/s)".
  */
@@ -98,6 +105,134 @@ static char *gen_alert(uint64_t i, int tenants)
 	return text;
 }
 
+static int create_topics(const char *brokers, char *spec)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_NewTopic_t *nt[32];
+	const rd_kafka_CreateTopics_result_t *res;
+	const rd_kafka_topic_result_t **tr;
+	rd_kafka_queue_t *q;
+	rd_kafka_event_t *ev;
+	char errstr[512], *tok, *next;
+	size_t n = 0, ntr;
+	rd_kafka_t *rk;
+	int rc = 0;
+
+	rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr));
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		fprintf(stderr, "admin: %s\n", errstr);
+		return 2;
+	}
+	for (tok = spec; tok && *tok && n < 32; tok = next) {
+		char *colon;
+
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		colon = strchr(tok, ':');
+		int parts = colon ? (int)strtol(colon + 1, NULL, 10) : 1;
+
+		if (colon)
+			*colon = '\0';
+		nt[n] = rd_kafka_NewTopic_new(tok, parts > 0 ? parts : 1, 1, errstr,
+					      sizeof(errstr));
+		if (!nt[n]) {
+			fprintf(stderr, "topic %s: %s\n", tok, errstr);
+			return 2;
+		}
+		n++;
+	}
+	q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, nt, n, NULL, q);
+	ev = rd_kafka_queue_poll(q, 30000);
+	res = ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+	if (!res) {
+		fprintf(stderr, "create topics: no answer\n");
+		rc = 1;
+	} else {
+		tr = rd_kafka_CreateTopics_result_topics(res, &ntr);
+		for (size_t i = 0; i < ntr; i++) {
+			rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+
+			if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+				fprintf(stderr, "create %s: %s\n",
+					rd_kafka_topic_result_name(tr[i]), rd_kafka_err2str(e));
+				rc = 1;
+			}
+		}
+	}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_NewTopic_destroy_array(nt, n);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
+static int consume_topic(const char *brokers, const char *topic, long max, int timeout_s)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *subs;
+	char errstr[512], group[64];
+	int64_t idle_since = now_us();
+	long count = 0;
+	rd_kafka_t *rk;
+
+	snprintf(group, sizeof(group), "ys-test-reader-%lld", (long long)now_us());
+	rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		fprintf(stderr, "consumer: %s\n", errstr);
+		return 2;
+	}
+	rd_kafka_poll_set_consumer(rk);
+	subs = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(subs, topic, RD_KAFKA_PARTITION_UA);
+	rd_kafka_subscribe(rk, subs);
+	rd_kafka_topic_partition_list_destroy(subs);
+	while ((max <= 0 || count < max) && now_us() - idle_since < (int64_t)timeout_s * 1000000) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+		rd_kafka_headers_t *hdrs = NULL;
+		json_t *line, *h;
+		char *text;
+
+		if (!m)
+			continue;
+		if (m->err) {
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		idle_since = now_us();
+		h = json_object();
+		if (!rd_kafka_message_headers(m, &hdrs)) {
+			const char *name;
+			const void *val;
+			size_t sz;
+
+			for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &val, &sz); i++)
+				json_object_set_new(h, name, json_stringn(val ? val : "", sz));
+		}
+		line = json_pack("{s:s%, s:s%, s:o}", "key", m->key ? (const char *)m->key : "",
+				 m->key ? m->key_len : 0, "value",
+				 m->payload ? (const char *)m->payload : "", m->len, "headers", h);
+		text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		json_decref(line);
+		rd_kafka_message_destroy(m);
+		count++;
+	}
+	fflush(stdout);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,10 +242,18 @@ int main(int argc, char **argv)
 		{ "generate", required_argument, NULL, 'g' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "tenants", required_argument, NULL, 'n' },
+		{ "create", required_argument, NULL, 'c' },
+		{ "consume", required_argument, NULL, 'C' },
+		{ "max", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *brokers = "127.0.0.1:9092", *topic = "yunshao.alerts";
 	uint64_t generate = 0, rate = 0, count = 0;
+	char *create = NULL;
+	const char *consume = NULL;
+	long max = 0;
+	int timeout_s = 10;
 	int tenants = 4, opt, rc = 0;
 	bool from_stdin = false;
 	char errstr[512];
@@ -138,6 +281,18 @@ int main(int argc, char **argv)
 		case 'n':
 			tenants = (int)strtol(optarg, NULL, 10);
 			break;
+		case 'c':
+			create = optarg;
+			break;
+		case 'C':
+			consume = optarg;
+			break;
+		case 'm':
+			max = strtol(optarg, NULL, 10);
+			break;
+		case 'T':
+			timeout_s = (int)strtol(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr,
 				"usage: %s -b BROKERS [-t TOPIC] --stdin | --generate N "
@@ -146,6 +301,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (create)
+		return create_topics(brokers, create);
+	if (consume)
+		return consume_topic(brokers, consume, max, timeout_s);
 	if ((!from_stdin && !generate) || tenants < 1) {
 		fprintf(stderr, "%s: give --stdin or --generate N\n", argv[0]);
 		return 2;
