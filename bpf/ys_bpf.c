@@ -206,26 +206,45 @@ int ys_bpf_set_vlan(struct ys_bpf *b, uint32_t key, uint32_t tenant)
 	return ys_bpf_update(b->skel->maps.vlan_map, &key, &tenant);
 }
 
+int ys_bpf_cidr_key(int family, const uint8_t *addr, uint8_t prefix, void *key)
+{
+	size_t alen = family == 4 ? 4 : 16;
+	uint8_t *a;
+
+	if (family != 4 && family != 6)
+		return -EAFNOSUPPORT;
+	if (prefix > alen * 8)
+		return -EINVAL;
+	/* Both key layouts are a u32 prefix length followed by the address. */
+	memset(key, 0, sizeof(uint32_t) + alen);
+	memcpy(key, &(uint32_t){ prefix }, sizeof(uint32_t));
+	a = (uint8_t *)key + sizeof(uint32_t);
+	/* Host bits cleared: one canonical key per network, so a reload can
+	 * tell which entries to keep. */
+	for (size_t i = 0; i < alen; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+
+		a[i] = bits >= 8 ? addr[i] : (uint8_t)(addr[i] & (0xff00u >> bits));
+	}
+	return 0;
+}
+
 int ys_bpf_set_cidr(struct ys_bpf *b, int family, const uint8_t *addr, uint8_t prefix,
 		    uint32_t tenant)
 {
 	struct ys_bpf_cidr_val v = { .tenant = tenant, .prefixlen = prefix };
 
 	if (family == 4) {
-		struct ys_bpf_lpm4 k = { .prefixlen = prefix };
+		struct ys_bpf_lpm4 k;
+		int ret = ys_bpf_cidr_key(4, addr, prefix, &k);
 
-		if (prefix > 32)
-			return -EINVAL;
-		memcpy(k.addr, addr, 4);
-		return ys_bpf_update(b->skel->maps.cidr4_map, &k, &v);
+		return ret ? ret : ys_bpf_update(b->skel->maps.cidr4_map, &k, &v);
 	}
 	if (family == 6) {
-		struct ys_bpf_lpm6 k = { .prefixlen = prefix };
+		struct ys_bpf_lpm6 k;
+		int ret = ys_bpf_cidr_key(6, addr, prefix, &k);
 
-		if (prefix > 128)
-			return -EINVAL;
-		memcpy(k.addr, addr, 16);
-		return ys_bpf_update(b->skel->maps.cidr6_map, &k, &v);
+		return ret ? ret : ys_bpf_update(b->skel->maps.cidr6_map, &k, &v);
 	}
 	return -EAFNOSUPPORT;
 }
@@ -253,13 +272,55 @@ int ys_bpf_set_policy(struct ys_bpf *b, uint32_t tenant, enum ys_bpf_action acti
 	return ret;
 }
 
-/* Delete every key of MAP. Keys are collected first: deleting while walking
- * with get_next_key can restart the walk on hash maps. */
-static int ys_bpf_map_clear(const struct bpf_map *map)
+static const struct bpf_map *ys_bpf_table_map(const struct ys_bpf *b, enum ys_bpf_table t)
+{
+	switch (t) {
+	case YS_BPF_TABLE_VNI:
+		return b->skel->maps.vni_map;
+	case YS_BPF_TABLE_VLAN:
+		return b->skel->maps.vlan_map;
+	case YS_BPF_TABLE_CIDR4:
+		return b->skel->maps.cidr4_map;
+	case YS_BPF_TABLE_CIDR6:
+		return b->skel->maps.cidr6_map;
+	case YS_BPF_TABLE_POLICY:
+		return b->skel->maps.policy_map;
+	default:
+		return NULL;
+	}
+}
+
+static int ys_bpf_key_cmp(const void *a, const void *b, void *ksz)
+{
+	return memcmp(a, b, *(const size_t *)ksz);
+}
+
+static bool ys_bpf_key_in(const uint8_t *keys, size_t n, size_t ksz, const uint8_t *k)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(keys + mid * ksz, k, ksz);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Delete every key of MAP that is not among the N sorted keys at KEEP. Keys
+ * are collected first: deleting while walking with get_next_key can restart
+ * the walk on hash maps. */
+static int ys_bpf_map_prune(const struct bpf_map *map, const uint8_t *keep, size_t nkeep)
 {
 	size_t ksz = bpf_map__key_size(map), n = 0, cap = 64, i;
 	int fd = bpf_map__fd(map), ret = 0;
-	uint8_t *keys, *prev = NULL;
+	uint8_t *keys;
 
 	keys = malloc(cap * ksz);
 	if (!keys)
@@ -275,9 +336,8 @@ static int ys_bpf_map_clear(const struct bpf_map *map)
 			keys = nk;
 			cap *= 2;
 		}
-		if (bpf_map_get_next_key(fd, prev ? keys + (n - 1) * ksz : NULL, keys + n * ksz))
+		if (bpf_map_get_next_key(fd, n ? keys + (n - 1) * ksz : NULL, keys + n * ksz))
 			break;
-		prev = keys;
 		n++;
 	}
 	if (errno != ENOENT) {
@@ -285,6 +345,8 @@ static int ys_bpf_map_clear(const struct bpf_map *map)
 		goto out_free_keys;
 	}
 	for (i = 0; i < n; i++) {
+		if (ys_bpf_key_in(keep, nkeep, ksz, keys + i * ksz))
+			continue;
 		if (bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT) {
 			ret = -errno;
 			goto out_free_keys;
@@ -295,15 +357,36 @@ out_free_keys:
 	return ret;
 }
 
+size_t ys_bpf_table_key_size(enum ys_bpf_table t)
+{
+	switch (t) {
+	case YS_BPF_TABLE_CIDR4:
+		return sizeof(struct ys_bpf_lpm4);
+	case YS_BPF_TABLE_CIDR6:
+		return sizeof(struct ys_bpf_lpm6);
+	default:
+		return sizeof(uint32_t);
+	}
+}
+
+int ys_bpf_table_prune(struct ys_bpf *b, enum ys_bpf_table t, void *keys, size_t n)
+{
+	const struct bpf_map *map = ys_bpf_table_map(b, t);
+	size_t ksz = ys_bpf_table_key_size(t);
+
+	if (!map)
+		return -EINVAL;
+	if (n)
+		qsort_r(keys, n, ksz, ys_bpf_key_cmp, &ksz);
+	return ys_bpf_map_prune(map, keys, n);
+}
+
 int ys_bpf_clear_tenants(struct ys_bpf *b)
 {
-	const struct bpf_map *maps[] = { b->skel->maps.vni_map, b->skel->maps.vlan_map,
-					 b->skel->maps.cidr4_map, b->skel->maps.cidr6_map,
-					 b->skel->maps.policy_map };
 	int ret;
 
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		ret = ys_bpf_map_clear(maps[i]);
+	for (int t = 0; t < YS_BPF_TABLE_COUNT; t++) {
+		ret = ys_bpf_table_prune(b, (enum ys_bpf_table)t, NULL, 0);
 		if (ret)
 			return ret;
 	}

@@ -62,9 +62,27 @@ int ys_bpf_set_policy(struct ys_bpf *b, uint32_t tenant, enum ys_bpf_action acti
 /* Empty the VNI, VLAN, CIDR and policy maps (counters and bypass entries stay). */
 int ys_bpf_clear_tenants(struct ys_bpf *b);
 
-/* Replace the kernel's tenant maps with MAP's (start-up and hot reload). Between
- * the clear and the refill a frame may be classified as tenant 0 for an instant;
- * user space re-classifies anyway. Defined in ys_bpf_tenant.c (needs ys_tenant). */
+/* The tenant tables, for reloads that overwrite first and then prune. */
+enum ys_bpf_table {
+	YS_BPF_TABLE_VNI = 0, /* key u32 VNI */
+	YS_BPF_TABLE_VLAN,    /* key u32, tenant.h encoding */
+	YS_BPF_TABLE_CIDR4,   /* key struct ys_bpf_lpm4 from ys_bpf_cidr_key() */
+	YS_BPF_TABLE_CIDR6,   /* key struct ys_bpf_lpm6 from ys_bpf_cidr_key() */
+	YS_BPF_TABLE_POLICY,  /* key u32 tenant */
+	YS_BPF_TABLE_COUNT
+};
+size_t ys_bpf_table_key_size(enum ys_bpf_table t);
+/* Canonical LPM key (host bits cleared) for FAMILY/ADDR/PREFIX into KEY
+ * (a struct ys_bpf_lpm4 or ys_bpf_lpm6). 0, -EINVAL or -EAFNOSUPPORT. */
+int ys_bpf_cidr_key(int family, const uint8_t *addr, uint8_t prefix, void *key);
+/* Delete from T every entry whose key is not among the N keys at KEYS
+ * (sorted here, in place). N = 0 empties the table. */
+int ys_bpf_table_prune(struct ys_bpf *b, enum ys_bpf_table t, void *keys, size_t n);
+
+/* Make the kernel's tenant maps equal to MAP's (start-up and hot reload): every
+ * entry of MAP is written first (overwriting in place), then entries MAP no
+ * longer has are deleted, so a frame is never classified by an empty or
+ * half-filled table. Defined in ys_bpf_tenant.c (needs ys_tenant). */
 int ys_bpf_load_tenants(struct ys_bpf *b, const struct ys_tenant_map *map);
 
 /*

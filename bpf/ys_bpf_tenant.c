@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tenant.h"
@@ -27,29 +28,81 @@ static enum ys_bpf_action ys_bpf_action_of(enum ys_tenant_policy p)
 	}
 }
 
-static int ys_bpf_load_tenant(struct ys_bpf *b, const struct ys_tenant *t)
+/* Keys written during one load, per table, so the rest can be pruned after. */
+struct ys_bpf_keyset {
+	uint8_t *keys[YS_BPF_TABLE_COUNT];
+	size_t n[YS_BPF_TABLE_COUNT];
+};
+
+static int ys_bpf_keyset_init(struct ys_bpf_keyset *ks, const struct ys_tenant_map *map)
+{
+	size_t cap[YS_BPF_TABLE_COUNT] = { 0 };
+
+	memset(ks, 0, sizeof(*ks));
+	for (size_t i = 0; i < ys_tenant_count(map); i++) {
+		const struct ys_tenant *t = ys_tenant_at(map, i);
+
+		cap[YS_BPF_TABLE_VNI] += t->nvnis;
+		cap[YS_BPF_TABLE_VLAN] += t->nvlans;
+		cap[YS_BPF_TABLE_CIDR4] += t->ncidrs;
+		cap[YS_BPF_TABLE_CIDR6] += t->ncidrs;
+		cap[YS_BPF_TABLE_POLICY]++;
+	}
+	for (int t = 0; t < YS_BPF_TABLE_COUNT; t++) {
+		ks->keys[t] = calloc(cap[t] ? cap[t] : 1, ys_bpf_table_key_size(t));
+		if (!ks->keys[t])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ys_bpf_keyset_free(struct ys_bpf_keyset *ks)
+{
+	for (int t = 0; t < YS_BPF_TABLE_COUNT; t++)
+		free(ks->keys[t]);
+}
+
+static void ys_bpf_keyset_add(struct ys_bpf_keyset *ks, enum ys_bpf_table t, const void *key)
+{
+	size_t ksz = ys_bpf_table_key_size(t);
+
+	memcpy(ks->keys[t] + ks->n[t] * ksz, key, ksz);
+	ks->n[t]++;
+}
+
+static int ys_bpf_load_tenant(struct ys_bpf *b, const struct ys_tenant *t, struct ys_bpf_keyset *ks)
 {
 	int ret;
 
 	ret = ys_bpf_set_policy(b, t->id, ys_bpf_action_of(t->policy), t->sample_n);
 	if (ret)
 		return ret;
+	ys_bpf_keyset_add(ks, YS_BPF_TABLE_POLICY, &t->id);
 	for (size_t i = 0; i < t->nvnis; i++) {
 		ret = ys_bpf_set_vni(b, t->vnis[i], t->id);
 		if (ret)
 			return ret;
+		ys_bpf_keyset_add(ks, YS_BPF_TABLE_VNI, &t->vnis[i]);
 	}
 	for (size_t i = 0; i < t->nvlans; i++) {
 		ret = ys_bpf_set_vlan(b, t->vlans[i], t->id);
 		if (ret)
 			return ret;
+		ys_bpf_keyset_add(ks, YS_BPF_TABLE_VLAN, &t->vlans[i]);
 	}
 	for (size_t i = 0; i < t->ncidrs; i++) {
 		const struct ys_tenant_cidr *c = &t->cidrs[i];
+		struct ys_bpf_lpm6 key; /* large enough for either family */
+		enum ys_bpf_table tab =
+			c->net.family == 4 ? YS_BPF_TABLE_CIDR4 : YS_BPF_TABLE_CIDR6;
 
 		ret = ys_bpf_set_cidr(b, c->net.family, c->net.a, c->prefix, t->id);
 		if (ret)
 			return ret;
+		ret = ys_bpf_cidr_key(c->net.family, c->net.a, c->prefix, &key);
+		if (ret)
+			return ret;
+		ys_bpf_keyset_add(ks, tab, &key);
 	}
 	return 0;
 }
@@ -57,23 +110,34 @@ static int ys_bpf_load_tenant(struct ys_bpf *b, const struct ys_tenant *t)
 int ys_bpf_load_tenants(struct ys_bpf *b, const struct ys_tenant_map *map)
 {
 	size_t n = ys_tenant_count(map);
+	struct ys_bpf_keyset ks;
 	int ret;
 
-	ret = ys_bpf_clear_tenants(b);
+	ret = ys_bpf_keyset_init(&ks, map);
 	if (ret)
-		goto out;
+		goto out_free_keys;
+	/* Write everything new first: an unchanged entry is never missing. */
 	for (size_t i = 0; i < n; i++) {
 		const struct ys_tenant *t = ys_tenant_at(map, i);
 
-		ret = ys_bpf_load_tenant(b, t);
+		ret = ys_bpf_load_tenant(b, t, &ks);
 		if (ret) {
 			ys_err("bpf", "tenant %u (%s) into XDP maps: %s", t->id, t->name,
 			       strerror(-ret));
-			goto out;
+			goto out_free_keys;
+		}
+	}
+	/* Then drop what the new map no longer has. */
+	for (int t = 0; t < YS_BPF_TABLE_COUNT; t++) {
+		ret = ys_bpf_table_prune(b, (enum ys_bpf_table)t, ks.keys[t], ks.n[t]);
+		if (ret) {
+			ys_err("bpf", "pruning XDP tenant table %d: %s", t, strerror(-ret));
+			goto out_free_keys;
 		}
 	}
 	ys_info("bpf", "XDP tenant maps loaded: %zu tenants", n);
-out:
+out_free_keys:
+	ys_bpf_keyset_free(&ks);
 	return ret;
 }
 

@@ -204,7 +204,9 @@ static void test_sample_policy_from_map(void **state)
 
 static void test_reload_replaces_maps(void **state)
 {
-	static const char text2[] = "tenants:\n  - {id: 201, name: new, cidr: [10.50.0.0/16]}\n";
+	static const char text2[] = "tenants:\n"
+				    "  - {id: 201, name: new, cidr: [10.50.0.0/16]}\n"
+				    "  - {id: 101, name: acme, vni: [5002], vlan: [100]}\n";
 	struct fixture *f = *state;
 	struct tf_spec s = { .proto = 6, .sport = 1, .dport = 2 };
 	struct ys_tenant_map *map2;
@@ -225,9 +227,26 @@ static void test_reload_replaces_maps(void **state)
 	len = tf_build(&s, frame, sizeof(frame));
 	assert_int_equal(kernel_tenant(f, frame, len), 201);
 	s.tunnel = TF_VXLAN;
-	s.vni = 5001; /* acme's VNI is gone */
+	s.vni = 5001; /* acme's old VNI is gone */
 	len = tf_build(&s, frame, sizeof(frame));
 	assert_int_equal(kernel_tenant(f, frame, len), 201);
+	s.vni = 5002; /* its new one is there */
+	len = tf_build(&s, frame, sizeof(frame));
+	assert_int_equal(kernel_tenant(f, frame, len), 101);
+	s.tunnel = TF_NONE;
+	s.nvlan = 1;
+	s.vlan[0] = 100; /* VLAN 100 moved from initech (103) to acme */
+	len = tf_build(&s, frame, sizeof(frame));
+	assert_int_equal(kernel_tenant(f, frame, len), 101);
+	s.nvlan = 2;
+	s.vlan[0] = 200;
+	s.vlan[1] = 300; /* umbrella's pair is gone: outer 200 unknown, CIDR decides */
+	len = tf_build(&s, frame, sizeof(frame));
+	assert_int_equal(kernel_tenant(f, frame, len), 201);
+	s.nvlan = 0;
+	tf_addrs(&s, "fd00:50::1", "2001:db8::1"); /* hooli's v6 CIDR is gone */
+	len = tf_build(&s, frame, sizeof(frame));
+	assert_int_equal(kernel_tenant(f, frame, len), 0);
 	ys_tenant_map_free(map2);
 	ys_conf_free(conf2);
 }

@@ -451,6 +451,36 @@ static void test_clear_tenants(void **state)
 	assert_int_equal(tenant_of(f, &s), 0);
 }
 
+static void test_prune_keeps_listed(void **state)
+{
+	struct fixture *f = fx_or_skip(state);
+	struct tf_spec s = tcp4("10.1.2.3", "8.8.8.8");
+	struct ys_bpf_lpm4 keep[1];
+	uint32_t vnis[2] = { 7, 9 };
+	uint8_t a[16];
+
+	/* Host bits are cleared: 10.1.2.3/16 and 10.1.0.0/16 are one key. */
+	cidr(f->b, "10.1.2.3", 16, 11);
+	cidr(f->b, "10.2.0.0", 16, 12);
+	addr(4, "10.1.0.0", a);
+	assert_int_equal(ys_bpf_cidr_key(4, a, 16, &keep[0]), 0);
+	assert_int_equal(ys_bpf_table_prune(f->b, YS_BPF_TABLE_CIDR4, keep, 1), 0);
+	assert_int_equal(tenant_of(f, &s), 11);
+	s = tcp4("10.2.0.1", "8.8.8.8");
+	assert_int_equal(tenant_of(f, &s), 0); /* pruned */
+
+	for (uint32_t v = 1; v <= 10; v++)
+		assert_int_equal(ys_bpf_set_vni(f->b, v, 100 + v), 0);
+	assert_int_equal(ys_bpf_table_prune(f->b, YS_BPF_TABLE_VNI, vnis, 2), 0);
+	s.tunnel = TF_VXLAN;
+	for (uint32_t v = 1; v <= 10; v++) {
+		s.vni = v;
+		assert_int_equal(tenant_of(f, &s), v == 7 || v == 9 ? (int64_t)(100 + v) : 0);
+	}
+	assert_int_equal(ys_bpf_cidr_key(4, a, 33, keep), -EINVAL);
+	assert_int_equal(ys_bpf_cidr_key(5, a, 8, keep), -EAFNOSUPPORT);
+}
+
 static void test_bad_args(void **state)
 {
 	struct fixture *f = fx_or_skip(state);
@@ -479,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_tenants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_keeps_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
 	};
 
