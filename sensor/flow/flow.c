@@ -60,6 +60,7 @@ struct ys_flow_table {
 struct ys_flow_key {
 	const struct ys_addr *src, *dst;
 	uint16_t sport, dport;
+	uint64_t ext; /* VNI << 32 | outer VLAN << 16 | inner VLAN */
 };
 
 static uint64_t ys_flow_mum(uint64_t a, uint64_t b)
@@ -94,10 +95,19 @@ static bool ys_icmp_is_echo(uint8_t proto, uint8_t type)
 	return type == 128 || type == 129;
 }
 
-static void ys_flow_key_of(const struct ys_packet *pkt, struct ys_flow_key *k)
+static void ys_flow_key_of(const struct ys_flow_table *t, const struct ys_packet *pkt,
+			   struct ys_flow_key *k)
 {
 	k->src = &pkt->src;
 	k->dst = &pkt->dst;
+	k->ext = 0;
+	if (pkt->tunnel.type != YS_TUNNEL_NONE)
+		k->ext = ((uint64_t)(pkt->tunnel.vni | 0x01000000u) << 32);
+	if (!t->p.ignore_vlan && pkt->vlan_count) {
+		k->ext |= (uint64_t)(pkt->vlan[0] | 0x8000u) << 16;
+		if (pkt->vlan_count > 1)
+			k->ext |= pkt->vlan[1] | 0x8000u;
+	}
 	if (pkt->proto == 1 || pkt->proto == 58) {
 		/* Both directions of an echo exchange share the id. */
 		uint16_t v = ys_icmp_is_echo(pkt->proto, pkt->icmp_type)
@@ -144,6 +154,8 @@ static uint32_t ys_flow_hash(const struct ys_flow_table *t, uint32_t tenant, uin
 	}
 	w0 = ((uint64_t)pa << 48) | ((uint64_t)pb << 32) | tenant;
 	h = ys_flow_mum(h ^ w0, t->seed1 ^ ((uint64_t)proto << 56) ^ 0x589965cc75374cc3ull);
+	if (k->ext)
+		h = ys_flow_mum(h ^ k->ext, t->seed1 ^ 0x1d8e4e27c47d124full);
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -416,6 +428,7 @@ static struct ys_flow *ys_flow_create(struct ys_flow_table *t, struct ys_packet 
 	memcpy(f->vlan, pkt->vlan, sizeof(f->vlan));
 	f->vlan_count = pkt->vlan_count;
 	f->hash = hash;
+	f->key_ext = k->ext;
 	f->hnext = t->buckets[hash & t->mask];
 	t->buckets[hash & t->mask] = f;
 	ys_lru_append(t, f);
@@ -493,11 +506,12 @@ struct ys_flow *ys_flow_handle(struct ys_flow_table *t, struct ys_packet *pkt)
 	pkt->flow = NULL;
 	if (pkt->ip_version == 0 || pkt->src.family == 0)
 		return NULL;
-	ys_flow_key_of(pkt, &k);
+	ys_flow_key_of(t, pkt, &k);
 	hash = ys_flow_hash(t, pkt->tenant_id, pkt->proto, &k);
 
 	for (f = t->buckets[hash & t->mask]; f; f = f->hnext) {
-		if (f->hash != hash || f->tenant_id != pkt->tenant_id || f->proto != pkt->proto)
+		if (f->hash != hash || f->tenant_id != pkt->tenant_id || f->proto != pkt->proto ||
+		    f->key_ext != k.ext)
 			continue;
 		if (f->client_port == k.sport && f->server_port == k.dport &&
 		    ys_addr_eq(&f->client, k.src) && ys_addr_eq(&f->server, k.dst)) {

@@ -1,6 +1,8 @@
 /*
  * Flow table: one entry per tenant + 5-tuple (tenants with overlapping private
- * address space never share a flow), with the direction of each packet
+ * address space never share a flow; the outermost overlay VNI and, unless
+ * params.ignore_vlan, the VLAN ids are part of the key too, so unmapped
+ * networks reusing addresses stay apart), with the direction of each packet
  * (to server / to client, the first packet's sender is the client), TCP state
  * (new, established, closing, closed) and idle timeouts per state.
  *
@@ -101,6 +103,7 @@ struct ys_flow {
 	struct ys_flow *lru_prev, *lru_next;
 	uint32_t hash;
 	uint8_t lru_class;
+	uint64_t key_ext; /* overlay VNI and VLAN ids that are part of the key */
 	uint32_t tcp_isn_client, tcp_isn_server; /* handshake ack checks */
 };
 
@@ -116,6 +119,10 @@ struct ys_flow_params {
 	void (*release)(struct ys_flow *f, void *user);
 	void *release_user;
 	uint32_t flow_id_seed; /* mixed into flow ids so two sensors differ; worker index */
+	/* VLAN ids are part of the flow key unless set (Suricata's
+	 * vlan.use-for-tracking: true by default); set it where the two directions
+	 * of a conversation cross a router on different VLANs. */
+	bool ignore_vlan;
 };
 
 struct ys_flow_stats {

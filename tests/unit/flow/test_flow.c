@@ -297,6 +297,58 @@ static void test_tenant_isolation(void **state)
 	assert_int_equal(ys_flow_table_stats(t->ft)->active, 2);
 }
 
+/* UDP C:1000 -> S:2000 in VLAN TAG (0 = untagged), optionally inside VXLAN VNI. */
+static struct ys_flow *udp_in(struct tctx *t, uint16_t tag, int vni, bool reply)
+{
+	size_t oip = 0, oudp = 0, ip, uh;
+	uint16_t tags[] = { tag };
+
+	t->pb.n = 0;
+	if (vni >= 0) {
+		pb_eth(&t->pb, NULL, 0, 0x0800);
+		oip = pb_ipv4(&t->pb, "172.16.0.1", "172.16.0.2", 17, 1, 0);
+		oudp = pb_udp(&t->pb, 1, 4789);
+		pb_vxlan(&t->pb, (uint32_t)vni);
+	}
+	pb_eth(&t->pb, tags, tag ? 1 : 0, 0x0800);
+	ip = pb_ipv4(&t->pb, reply ? S : C, reply ? C : S, 17, 1, 0);
+	uh = reply ? pb_udp(&t->pb, 2000, 1000) : pb_udp(&t->pb, 1000, 2000);
+	pb_udp_fix(&t->pb, uh, ip);
+	pb_ipv4_fix(&t->pb, ip);
+	if (vni >= 0) {
+		pb_udp_fix(&t->pb, oudp, oip);
+		pb_ipv4_fix(&t->pb, oip);
+	}
+	return feed(t, 0, 1);
+}
+
+static void test_vlan_and_vni_in_key(void **state)
+{
+	struct tctx *t = *state;
+	struct ys_flow *v10, *v20, *n1, *n2;
+	struct ys_flow_params fp = { .ignore_vlan = true };
+
+	/* Same 5-tuple, same tenant (0): different VLANs or VNIs are different flows. */
+	v10 = udp_in(t, 10, -1, false);
+	v20 = udp_in(t, 20, -1, false);
+	assert_ptr_not_equal(v10, v20);
+	assert_ptr_equal(udp_in(t, 10, -1, true), v10);
+	assert_true(t->pkt.flags & YS_PKT_TO_CLIENT);
+	n1 = udp_in(t, 0, 5001, false);
+	n2 = udp_in(t, 0, 5002, false);
+	assert_ptr_not_equal(n1, n2);
+	assert_ptr_equal(udp_in(t, 0, 5002, true), n2);
+	assert_ptr_not_equal(udp_in(t, 0, -1, false), n1);
+	assert_int_equal(ys_flow_table_stats(t->ft)->created, 5);
+
+	/* With ignore_vlan, a reply on another VLAN joins the flow. */
+	ys_flow_table_free(t->ft);
+	t->ft = ys_flow_table_new(&fp);
+	v10 = udp_in(t, 10, -1, false);
+	assert_ptr_equal(udp_in(t, 20, -1, true), v10);
+	assert_true(t->pkt.flags & YS_PKT_ESTABLISHED);
+}
+
 static void test_timeouts(void **state)
 {
 	struct ys_flow_params fp = { .timeout_new = 30,
@@ -426,6 +478,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rst_and_bad_checksum, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_established_and_icmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_isolation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_and_vni_in_key, setup, teardown),
 		cmocka_unit_test_teardown(test_timeouts, teardown),
 		cmocka_unit_test_teardown(test_memcap, teardown),
 		cmocka_unit_test_setup_teardown(test_flow_ids_unique, setup, teardown),
