@@ -27,6 +27,9 @@
 #define YS_HTTP_RAW_HDR_MAX (32 * 1024)
 #define YS_HTTP_PENDING_MAX (64 * 1024)
 #define YS_HTTP_HDR_PIECES  64 /* http.request_header / response_header buffers per side */
+/* Bodies held per flow at once, over all live transactions: pipelined requests that
+ * are never answered must not hold YS_APP_MAX_LIVE_TX bodies each at the limit. */
+#define YS_HTTP_FLOW_BODY_MIN (1024 * 1024)
 
 enum { P_URI = 0, P_HOST, P_HEADER, P_NAMES, P_START, P_COUNT };
 
@@ -60,6 +63,7 @@ struct ys_http_state {
 	bool abandon;
 	uint64_t last_tx;
 	bool have_last;
+	uint64_t body_bytes; /* held in live transactions' bodies */
 	struct ys_dbuf pending; /* request bytes libhtp could not take yet (DATA_OTHER) */
 };
 
@@ -93,10 +97,15 @@ static struct ys_http_tx *txr_of(htp_tx_t *tx)
 	return r;
 }
 
-static void txr_free(struct ys_http_tx *r)
+static void txr_free(struct ys_http_state *s, struct ys_http_tx *r)
 {
 	if (!r)
 		return;
+	if (s) {
+		uint64_t held = (uint64_t)r->side[0].body.len + r->side[1].body.len;
+
+		s->body_bytes -= held < s->body_bytes ? held : s->body_bytes;
+	}
 	for (int i = 0; i < 2; i++) {
 		ys_dbuf_free(&r->side[i].raw);
 		ys_dbuf_free(&r->side[i].body);
@@ -288,7 +297,22 @@ static int cb_body_data(htp_tx_data_t *d, int side)
 	if (sd->body_done)
 		return HTP_OK;
 	limit = side == 0 ? s->ctx->p.request_body_limit : s->ctx->p.response_body_limit;
-	ys_dbuf_append(&sd->body, d->data, d->len, (size_t)limit);
+	{
+		uint64_t flow_max = 2 * (s->ctx->p.request_body_limit + s->ctx->p.response_body_limit);
+		uint32_t before = sd->body.len;
+		int n;
+
+		if (flow_max < YS_HTTP_FLOW_BODY_MIN)
+			flow_max = YS_HTTP_FLOW_BODY_MIN;
+		if (s->body_bytes >= flow_max) {
+			sd->body_done = true; /* the flow holds enough: present what we have */
+			r->progressed = true;
+			return HTP_OK;
+		}
+		n = ys_dbuf_append(&sd->body, d->data, d->len, (size_t)limit);
+		if (n > 0)
+			s->body_bytes += sd->body.len - before;
+	}
 	if (sd->body.len >= limit) {
 		sd->body_done = true; /* present what we keep now; the rest is not inspected */
 		r->progressed = true;
@@ -405,7 +429,7 @@ static void http_free(void *st)
 		htp_tx_t *tx = htp_list_get(l, i);
 
 		if (tx) {
-			txr_free(htp_tx_get_user_data(tx));
+			txr_free(NULL, htp_tx_get_user_data(tx));
 			htp_tx_set_user_data(tx, NULL);
 		}
 	}
@@ -527,7 +551,7 @@ static void reap(struct ys_http_state *s)
 		if (tx->request_progress != HTP_REQUEST_COMPLETE ||
 		    tx->response_progress != HTP_RESPONSE_COMPLETE || (r && r->progressed))
 			continue;
-		txr_free(r);
+		txr_free(s, r);
 		htp_tx_set_user_data(tx, NULL);
 		if (s->live)
 			s->live--;
