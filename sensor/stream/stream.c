@@ -28,6 +28,7 @@
 #define YS_STREAM_DEFAULT_WINDOW  2048u
 #define YS_STREAM_DEFAULT_MAXSEGS 1024u
 #define YS_STREAM_MAX_WINDOW	  (64u * 1024)
+#define YS_STREAM_RST_WINDOW	  (1u << 20) /* a RST's seq must be within this of `next` */
 
 enum ys_ss_state {
 	YS_SS_NONE = 0,	   /* nothing seen yet */
@@ -657,6 +658,13 @@ int ys_stream_handle(struct ys_stream_ctx *ctx, struct ys_packet *pkt, struct ys
 	if (!track_session(ctx, sf, pkt, dir))
 		return out_end(ctx, f, in);
 
+	if ((pkt->tcp_flags & TH_RST) && sf->d[dir].init &&
+	    (uint32_t)(pkt->tcp_seq - sf->d[dir].next + 1) > YS_STREAM_RST_WINDOW) {
+		/* A reset far outside the sender's sequence space is not the peer's: an
+		 * evasion attempt or noise. Ignore it, as a receiving stack would. */
+		ctx->st.rst_invalid++;
+		return out_end(ctx, f, in);
+	}
 	if (pkt->tcp_flags & TH_RST) {
 		/* Whatever was in order is already delivered; both directions end here. */
 		for (int i = 0; i < 2; i++) {

@@ -359,6 +359,18 @@ static void test_rst(void **state)
 	fx_free(fx);
 }
 
+static void test_rst_out_of_window_ignored(void **state)
+{
+	struct fixture *fx = fx_new(NULL);
+
+	handshake(fx);
+	/* A forged reset with a sequence number nowhere near the stream: ignored. */
+	assert_int_equal(pkt(fx, 1, RST, SISN + 1 + 0x40000000u, 0, NULL), 0);
+	assert_int_equal(ys_stream_stats(fx->ctx)->rst_invalid, 1);
+	assert_int_equal(pkt(fx, 0, ACK, CISN + 1, SISN + 1, "still"), 1);
+	fx_free(fx);
+}
+
 static void test_seq_wrap(void **state)
 {
 	struct fixture *fx = fx_new(NULL);
@@ -389,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_fin_eof_and_reuse),
 		cmocka_unit_test(test_rst),
+		cmocka_unit_test(test_rst_out_of_window_ignored),
 		cmocka_unit_test(test_seq_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
