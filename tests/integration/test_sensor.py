@@ -490,3 +490,34 @@ def test_sample_replayed_at_line_rate_gives_same_alerts(sensor, traffic, sensor_
         want += expected_keys(entry)
     have = actual_keys(r.alerts)
     assert have == want, "compressed-time sample differs:\n" + _diff(want, have)
+
+
+def test_tenant_ignore_policy(sensor, traffic, workdir):
+    """policy: ignore for umbrella (QinQ 200/300): its traffic is counted and skipped, the others unchanged."""
+    import struct
+    import yaml
+    from conftest import TENANTS_EXAMPLE
+    with open(TENANTS_EXAMPLE) as f:
+        conf = yaml.safe_load(f)
+    for t in conf["tenants"]:
+        if t["name"] == "umbrella":
+            t["policy"] = "ignore"
+    path = os.path.join(workdir, "ignore-umbrella.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(conf, f)
+    with open(traffic.pcap("sample.pcap"), "rb") as f:
+        data = f.read()
+    qinq, off = 0, 24
+    while off < len(data):
+        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+        if data[off + 16 + 12:off + 16 + 14] == b"\x88\xa8":
+            qinq += 1
+        off += 16 + caplen
+    r = sensor(pcap=traffic.pcap("sample.pcap"), config=path)
+    assert r.rc == 0, r.describe()
+    want = collections.Counter()
+    for entry in traffic.manifest["pcaps"].values():
+        want += expected_keys(entry)
+    want = collections.Counter({k: n for k, n in want.items() if k[1] != "umbrella"})
+    assert actual_keys(r.alerts) == want
+    assert r.stats["policy"]["ignored_tenant"] == qinq > 0
