@@ -522,6 +522,16 @@ void ys_bpf_flow_key_from_flow(const struct ys_flow *f, struct ys_bpf_flow_key *
 	memcpy(key->dst, f->server.a, f->server.family == 4 ? 4 : 16);
 }
 
+int ys_bpf_bypass_flow(struct ys_bpf *b, const struct ys_flow *f)
+{
+	struct ys_bpf_flow_key k;
+
+	if (f->client.family != 4 && f->client.family != 6)
+		return -EAFNOSUPPORT;
+	ys_bpf_flow_key_from_flow(f, &k);
+	return ys_bpf_bypass_add(b, &k);
+}
+
 int ys_bpf_xsk_register(struct ys_bpf *b, uint32_t queue, int xsk_fd)
 {
 	if (queue >= YS_BPF_MAX_QUEUES)

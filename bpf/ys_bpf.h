@@ -99,6 +99,17 @@ struct ys_conf;
 struct ys_bpf *ys_bpf_from_conf(const struct ys_conf *conf, const char *ifname, const char *method,
 				const struct ys_tenant_map *tenants, char *err, size_t errlen);
 
+/*
+ * Per-tenant XDP counters in Prometheus text format (0.0.4), for the sensor's
+ * /metrics: yunshao_xdp_{packets,bytes,ignored,sampled_out,bypassed,redirected,
+ * passed,unparsed}_total{tenant_id="101",tenant="acme"} and
+ * yunshao_xdp_attached{mode="native"}. *OUT gets a malloc'd string the caller
+ * frees, *LEN its length. MAP (may be NULL) names the tenants. Defined in
+ * ys_bpf_tenant.c.
+ */
+int ys_bpf_metrics(const struct ys_bpf *b, const struct ys_tenant_map *map, char **out,
+		   size_t *len);
+
 /* Counters of TENANT summed over CPUs into OUT. -ENOENT when the kernel has
  * none for it yet (OUT zeroed). */
 int ys_bpf_counters_read(const struct ys_bpf *b, uint32_t tenant, struct ys_bpf_counters *out);
@@ -117,6 +128,9 @@ int ys_bpf_bypass_read(const struct ys_bpf *b, const struct ys_bpf_flow_key *key
 		       struct ys_bpf_flow_val *out);
 /* Key for a sensor flow (tenant + innermost 5-tuple, client -> server). */
 void ys_bpf_flow_key_from_flow(const struct ys_flow *f, struct ys_bpf_flow_key *key);
+/* The worker's call when a flow needs no more inspection (stream depth
+ * reached, elephant flow): both directions go into the bypass map. */
+int ys_bpf_bypass_flow(struct ys_bpf *b, const struct ys_flow *f);
 
 /* AF_XDP: put socket XSK_FD at QUEUE in the XSKMAP / take it out. */
 int ys_bpf_xsk_register(struct ys_bpf *b, uint32_t queue, int xsk_fd);

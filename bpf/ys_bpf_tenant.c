@@ -7,6 +7,7 @@
 #include "ys_bpf.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,4 +199,93 @@ struct ys_bpf *ys_bpf_from_conf(const struct ys_conf *conf, const char *ifname, 
 out_err:
 	errno = -ret;
 	return NULL;
+}
+
+/* Prometheus label value: backslash, double quote and newline escaped. */
+static void ys_bpf_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*s, f);
+	}
+}
+
+struct ys_bpf_metrics_ctx {
+	FILE *f;
+	const struct ys_tenant_map *map;
+	size_t field; /* which counter this pass prints */
+};
+
+static const struct {
+	const char *name, *help;
+	size_t off;
+} ys_bpf_metric_fields[] = {
+	{ "packets", "Frames the XDP program classified into the tenant.",
+	  offsetof(struct ys_bpf_counters, packets) },
+	{ "bytes", "Bytes of those frames.", offsetof(struct ys_bpf_counters, bytes) },
+	{ "ignored", "Frames skipped in the kernel by the tenant's ignore policy.",
+	  offsetof(struct ys_bpf_counters, ignored) },
+	{ "sampled_out", "Frames of flows the tenant's 1-in-N sampling left out.",
+	  offsetof(struct ys_bpf_counters, sampled_out) },
+	{ "bypassed", "Frames of bypassed flows, skipped in the kernel.",
+	  offsetof(struct ys_bpf_counters, bypassed) },
+	{ "redirected", "Frames handed to an AF_XDP socket.",
+	  offsetof(struct ys_bpf_counters, redirected) },
+	{ "passed", "Inspected frames passed to the kernel stack (AF_PACKET/libpcap capture).",
+	  offsetof(struct ys_bpf_counters, passed) },
+	{ "unparsed", "Truncated or non-IP frames passed without classification.",
+	  offsetof(struct ys_bpf_counters, unparsed) },
+};
+
+static int ys_bpf_metrics_one(uint32_t tenant, const struct ys_bpf_counters *c, void *arg)
+{
+	struct ys_bpf_metrics_ctx *m = arg;
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)c + ys_bpf_metric_fields[m->field].off, sizeof(v));
+	fprintf(m->f, "yunshao_xdp_%s_total{tenant_id=\"%u\",tenant=\"",
+		ys_bpf_metric_fields[m->field].name, tenant);
+	ys_bpf_label(m->f, ys_tenant_name(m->map, tenant));
+	fprintf(m->f, "\"} %llu\n", (unsigned long long)v);
+	return 0;
+}
+
+int ys_bpf_metrics(const struct ys_bpf *b, const struct ys_tenant_map *map, char **out, size_t *len)
+{
+	struct ys_bpf_metrics_ctx m = { .map = map };
+	int ret = 0;
+
+	*out = NULL;
+	*len = 0;
+	m.f = open_memstream(out, len);
+	if (!m.f)
+		return -errno;
+	fprintf(m.f,
+		"# HELP yunshao_xdp_attached The sensor's XDP program, by attach mode.\n"
+		"# TYPE yunshao_xdp_attached gauge\n"
+		"yunshao_xdp_attached{mode=\"%s\"} 1\n",
+		ys_bpf_mode(b));
+	for (m.field = 0; m.field < sizeof(ys_bpf_metric_fields) / sizeof(ys_bpf_metric_fields[0]);
+	     m.field++) {
+		fprintf(m.f,
+			"# HELP yunshao_xdp_%s_total %s\n# TYPE yunshao_xdp_%s_total counter\n",
+			ys_bpf_metric_fields[m.field].name, ys_bpf_metric_fields[m.field].help,
+			ys_bpf_metric_fields[m.field].name);
+		ret = ys_bpf_counters_foreach(b, ys_bpf_metrics_one, &m);
+		if (ret)
+			break;
+	}
+	if (fclose(m.f) && !ret)
+		ret = -errno;
+	if (ret) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
+	return ret;
 }

@@ -251,6 +251,43 @@ static void test_reload_replaces_maps(void **state)
 	ys_conf_free(conf2);
 }
 
+static void test_metrics_text(void **state)
+{
+	struct fixture *f = *state;
+	struct tf_spec s = { .proto = 6, .sport = 1234, .dport = 80 };
+	struct ys_bpf_counters c105, c106;
+	char want[256], *text = NULL;
+	uint8_t frame[256];
+	size_t len, tlen;
+
+	if (!f)
+		skip();
+	tf_addrs(&s, "10.50.1.1", "10.1.1.1");
+	len = tf_build(&s, frame, sizeof(frame));
+	assert_int_equal(kernel_tenant(f, frame, len), 105);
+	tf_addrs(&s, "10.50.7.1", "10.1.1.1");
+	len = tf_build(&s, frame, sizeof(frame));
+	assert_int_equal(kernel_tenant(f, frame, len), -1);
+
+	assert_int_equal(ys_bpf_counters_read(f->b, 105, &c105), 0);
+	assert_int_equal(ys_bpf_counters_read(f->b, 106, &c106), 0);
+	assert_true(c105.packets >= 1 && c106.ignored >= 1);
+	assert_int_equal(ys_bpf_metrics(f->b, f->map, &text, &tlen), 0);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), tlen);
+	snprintf(want, sizeof(want),
+		 "\nyunshao_xdp_packets_total{tenant_id=\"105\",tenant=\"hooli\"} %llu\n",
+		 (unsigned long long)c105.packets);
+	assert_non_null(strstr(text, want));
+	snprintf(want, sizeof(want),
+		 "\nyunshao_xdp_ignored_total{tenant_id=\"106\",tenant=\"sub\"} %llu\n",
+		 (unsigned long long)c106.ignored);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "# TYPE yunshao_xdp_bypassed_total counter\n"));
+	assert_non_null(strstr(text, "yunshao_xdp_attached{mode=\"none\"} 1\n"));
+	free(text);
+}
+
 static void test_conf_keys(void **state)
 {
 	static const char off[] = "capture: {xdp: {enabled: false}}\n";
@@ -283,7 +320,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_matches_user_space),
 		cmocka_unit_test(test_sample_policy_from_map),
-		cmocka_unit_test(test_reload_replaces_maps),
+		cmocka_unit_test(test_metrics_text),
+		cmocka_unit_test(
+			test_reload_replaces_maps), /* last: replaces the kernel's tables */
 		cmocka_unit_test(test_conf_keys),
 	};
 
