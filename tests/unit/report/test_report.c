@@ -4,7 +4,8 @@
  * (period edges, tenant scope, external/internal sources, serious alarms with
  * their acknowledge time, audit chain, sensors, rule updates), the HTML
  * escapes what came from traffic, and, where Chromium is installed, the PDF
- * is a PDF.
+ * is a PDF. With YS_REPORT_TEST_PG=<conninfo> the fixture lives in that
+ * PostgreSQL database instead (its public schema is dropped and re-created).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -81,16 +82,29 @@ static int64_t add_incident(struct ys_store *st, const char *rule, const char *t
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	const char *pg = getenv("YS_REPORT_TEST_PG");
 	char err[256], path[128];
 	void *db;
 	int64_t inc;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ys-report-test-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(path, sizeof(path), "%s/ingest.db", f->dir);
-	db = ys_store_sqlite_open(path, err, sizeof(err));
-	assert_non_null(db);
-	f->st = ys_store_wrap(&ys_store_sqlite_driver, db, err, sizeof(err));
+	if (pg) {
+		/* The same fixture in PostgreSQL (tests/e2e/test_report_pg.py starts a server):
+		 * a fresh schema for every test. */
+		db = ys_store_pg_open(pg, err, sizeof(err));
+		assert_non_null(db);
+		assert_int_equal(ys_store_pg_driver.script(db,
+							   "DROP SCHEMA IF EXISTS public CASCADE;"
+							   " CREATE SCHEMA public;"),
+				 0);
+		f->st = ys_store_wrap(&ys_store_pg_driver, db, err, sizeof(err));
+	} else {
+		snprintf(path, sizeof(path), "%s/ingest.db", f->dir);
+		db = ys_store_sqlite_open(path, err, sizeof(err));
+		assert_non_null(db);
+		f->st = ys_store_wrap(&ys_store_sqlite_driver, db, err, sizeof(err));
+	}
 	assert_non_null(f->st);
 
 	/* acme: 4 alerts in the period (one exactly at FROM), one at TO (outside),
