@@ -62,7 +62,8 @@ def _why_no_netns():
 class NetnsPair:
     """Two namespaces, a veth between them: 'tx' sends, 'rx' is where the sensor listens."""
 
-    def __init__(self):
+    def __init__(self, queues=1):
+        self.queues = queues
         tag = "%06x" % random.randrange(1 << 24)
         self.tx, self.rx = f"ys-{tag}-tx", f"ys-{tag}-rx"
         self.tx_if, self.rx_if = f"yst{tag}", f"ysr{tag}"
@@ -73,8 +74,9 @@ class NetnsPair:
         for ns in (self.tx, self.rx):
             _run("ip", "netns", "add", ns)
             self.created.append(ns)
-        _run("ip", "link", "add", self.tx_if, "netns", self.tx, "type", "veth", "peer", "name", self.rx_if,
-             "netns", self.rx)
+        q = ["numtxqueues", str(self.queues), "numrxqueues", str(self.queues)]
+        _run("ip", "link", "add", self.tx_if, "netns", self.tx, *q, "type", "veth", "peer", "name", self.rx_if,
+             "netns", self.rx, *q)
         for ns, ifname, host in ((self.tx, self.tx_if, 1), (self.rx, self.rx_if, 2)):
             # No IPv6 (no router solicitations or MLD reports): only our frames cross the link.
             for key in ("all", "default", ifname):
@@ -96,11 +98,11 @@ class NetnsPair:
 
 
 @pytest.fixture
-def netns():
+def netns(request):
     why = _why_no_netns()
     if why:
         pytest.skip(why)
-    pair = NetnsPair()
+    pair = NetnsPair(queues=getattr(request, "param", 1))
     try:
         pair.up()
     except subprocess.CalledProcessError as e:
@@ -204,6 +206,22 @@ def test_live_capture_delivers_every_frame(netns, workdir, method):
     if method == "af-packet":
         # Fanout spread the flows over both workers.
         assert all(w["packets"] > 0 for w in res["workers"]), res["workers"]
+
+
+@pytest.mark.parametrize("netns", [2], indirect=True)
+def test_af_xdp_one_socket_per_queue(netns, workdir):
+    """Two rx queues, two AF_XDP sockets in the XSKMAP: every frame arrives once, both queues carry traffic."""
+    sent = mixed_frames()
+    pcap = os.path.join(workdir, "mixed.pcap")
+    wrpcap(pcap, sent)
+    out = os.path.join(workdir, "got.pcap")
+    probe = Probe(netns, workdir, "af-xdp", "--workers", "2", "--xdp", "--pcap-out", out)
+    netns.replay(pcap, pps=3000)
+    res = probe.result()
+    assert frame_multiset(rdpcap(out)) == frame_multiset(sent)
+    assert res["kernel_drops"] == 0
+    assert all(w["packets"] > 0 for w in res["workers"]), res["workers"]
+    assert res["xdp"]["0"]["redirected"] == len(sent)
 
 
 TENANT_ARGS = ["--cidr", "10.210.1.0/24=11", "--cidr", "10.210.2.0/24=12", "--cidr", "10.210.3.0/24=13",
