@@ -25,7 +25,8 @@ int ys_log_parse_level(const char *name, enum ys_log_level *out);
 
 void ys_log(enum ys_log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void ys_vlog(enum ys_log_level level, const char *module, const char *fmt, va_list ap);
+void ys_vlog(enum ys_log_level level, const char *module, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 #define ys_err(mod, ...)    ys_log(YS_LOG_ERROR, (mod), __VA_ARGS__)
 #define ys_warn(mod, ...)   ys_log(YS_LOG_WARN, (mod), __VA_ARGS__)
