@@ -50,7 +50,7 @@ struct ys_http_side {
 struct ys_http_tx {
 	uint64_t id;
 	bool progressed;
-	bool is_post;
+	bool is_post;		     /* POST or PUT: the request body is also file.data */
 	struct ys_http_side side[2]; /* 0 request, 1 response */
 };
 
@@ -63,7 +63,7 @@ struct ys_http_state {
 	bool abandon;
 	uint64_t last_tx;
 	bool have_last;
-	uint64_t body_bytes; /* held in live transactions' bodies */
+	uint64_t body_bytes;	/* held in live transactions' bodies */
 	struct ys_dbuf pending; /* request bytes libhtp could not take yet (DATA_OTHER) */
 };
 
@@ -267,7 +267,8 @@ static int cb_request_headers(htp_tx_t *tx)
 		return HTP_OK;
 	r->side[0].hdr_done = true;
 	r->progressed = true;
-	r->is_post = tx->request_method_number == HTP_M_POST;
+	r->is_post =
+		tx->request_method_number == HTP_M_POST || tx->request_method_number == HTP_M_PUT;
 	build_side(&r->side[0], 0, tx->request_line, tx->request_headers, tx);
 	return HTP_OK;
 }
@@ -298,7 +299,8 @@ static int cb_body_data(htp_tx_data_t *d, int side)
 		return HTP_OK;
 	limit = side == 0 ? s->ctx->p.request_body_limit : s->ctx->p.response_body_limit;
 	{
-		uint64_t flow_max = 2 * (s->ctx->p.request_body_limit + s->ctx->p.response_body_limit);
+		uint64_t flow_max =
+			2 * (s->ctx->p.request_body_limit + s->ctx->p.response_body_limit);
 		uint32_t before = sd->body.len;
 		int n;
 

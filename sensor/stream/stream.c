@@ -651,6 +651,12 @@ int ys_stream_handle(struct ys_stream_ctx *ctx, struct ys_packet *pkt, struct ys
 	out_begin(ctx);
 	if (!pkt || !f || pkt->proto != 6 || f->proto != 6 || !pkt->l4)
 		return -EINVAL;
+	/* A segment with a bad checksum never reached the receiver's stack: it
+	 * neither carries data nor moves the session (checked only when validating). */
+	if (pkt->flags & YS_PKT_BAD_CSUM) {
+		ctx->st.bad_csum++;
+		return 0;
+	}
 	dir = (pkt->flags & YS_PKT_TO_CLIENT) ? 1 : 0;
 	sf = flow_state(ctx, f);
 	if (!sf)

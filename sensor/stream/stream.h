@@ -84,6 +84,7 @@ struct ys_stream_stats {
 	uint64_t depth_reached;	     /* directions that reached the depth */
 	uint64_t bypassed;	     /* flows set to bypass */
 	uint64_t rst_invalid;	     /* resets ignored: sequence far outside the stream */
+	uint64_t bad_csum;	     /* segments ignored: checksum failed (when validating) */
 	uint64_t memuse;	     /* bytes currently held (gauge) */
 };
 
