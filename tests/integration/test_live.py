@@ -185,14 +185,18 @@ def frame_multiset(frames):
     return collections.Counter(bytes(f) for f in frames)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", METHODS + ["pcap+xdp", "af-packet+xdp", "af-xdp+xdp"])
 def test_live_capture_delivers_every_frame(netns, workdir, method):
+    """Byte-exact delivery, without and under the sensor's XDP program (whose metadata must never leak
+    into the frame, and whose XDP_PASS must leave frames intact for AF_PACKET and libpcap)."""
     sent = mixed_frames()
     pcap = os.path.join(workdir, "mixed.pcap")
     wrpcap(pcap, sent)
-    out = os.path.join(workdir, f"got-{method}.pcap")
+    out = os.path.join(workdir, "got.pcap")
+    method, _, xdp = method.partition("+")
     # libpcap has no fanout, and a veth has one rx queue, so one AF_XDP socket; AF_PACKET fans out to two.
-    probe = Probe(netns, workdir, method, "--workers", "2" if method == "af-packet" else "1", "--pcap-out", out)
+    probe = Probe(netns, workdir, method, "--workers", "2" if method == "af-packet" else "1", "--pcap-out", out,
+                  *(["--xdp", "--cidr", "10.201.0.0/16=11"] if xdp else []))
     netns.replay(pcap, pps=3000)
     res = probe.result()
     got = rdpcap(out) if os.path.getsize(out) > 24 else []
@@ -206,6 +210,10 @@ def test_live_capture_delivers_every_frame(netns, workdir, method):
     if method == "af-packet":
         # Fanout spread the flows over both workers.
         assert all(w["packets"] > 0 for w in res["workers"]), res["workers"]
+    if xdp:
+        counted = sum(v["packets"] for v in res["xdp"].values())
+        assert counted == len(sent), res["xdp"]
+        assert res["xdp"]["11"]["packets"] > 0
 
 
 @pytest.mark.parametrize("netns", [2], indirect=True)
