@@ -16,8 +16,9 @@
  *   audit     {chain_ok, records, first_bad, reason, in_period, by_action[], first_record}
  *   retention {configured_days, required_days, oldest_alert, newest_alert, alerts_stored,
  *              held_days, policy_ok}
- *   sensors   {total, ok, silent, racks[], list[{id,rack,host,status,last_seen,uptime_s,
- *              rules_loaded,alerts_in_period,first_alert,last_alert}]}
+ *   sensors   {total, ok, silent, no_heartbeat, with_alerts, racks[], list[{id,rack,host,
+ *              status (ok|silent|no_heartbeat),last_seen,uptime_s,rules_loaded,
+ *              alerts_in_period,tenants_seen,first_alert,last_alert}]}
  *   rules     {updates[{time,actor,action,target,detail}], loaded[{sensor,rules_loaded,
  *              rules_failed}]}
  *   controls  [{id, title_zh, title_en, items[], evidence_present}]
@@ -568,12 +569,43 @@ static json_t *ys_stats_int(const json_t *stats, const char *obj, const char *ke
 	return json_is_integer(v) ? json_integer(json_integer_value(v)) : json_null();
 }
 
+static void ys_add_rack(json_t *racks, const char *rack)
+{
+	json_t *x;
+	size_t k;
+
+	if (!rack || !*rack)
+		return;
+	json_array_foreach(racks, k, x)
+	{
+		if (strcmp(json_string_value(x), rack) == 0)
+			return;
+	}
+	json_array_append_new(racks, json_string(rack));
+}
+
+/* Fill a sensor row's period figures from alert row R of ROWS (or zeros). */
+static void ys_sensor_period(json_t *row, const json_t *rows, size_t r, bool have)
+{
+	json_object_set_new(row, "alerts_in_period", json_integer(have ? ys_ci(rows, r, 2) : 0));
+	json_object_set_new(row, "tenants_seen", json_integer(have ? ys_ci(rows, r, 5) : 0));
+	json_object_set_new(row, "first_alert", have ? ys_jtime(ys_ci(rows, r, 3)) : json_null());
+	json_object_set_new(row, "last_alert", have ? ys_jtime(ys_ci(rows, r, 4)) : json_null());
+}
+
+/*
+ * Sensors: every sensor with a heartbeat (status ok/silent, judged at NOW by
+ * the store), plus those known only from alerts in the period, which never
+ * sent a heartbeat ("no_heartbeat"): coverage is claimed for what reported
+ * alerts, health only for what reported itself.
+ */
 static int ys_collect_sensors(struct ys_store *st, const struct ys_report_params *p,
 			      const struct ys_report_filter *f, json_t *ev)
 {
 	struct ys_rq q;
 	json_t *rows = NULL, *out = NULL, *se = json_object(), *list, *racks, *loaded, *s;
-	int64_t ok = 0, silent = 0;
+	int64_t ok = 0, silent = 0, no_hb = 0, active = 0;
+	bool *matched = NULL;
 	size_t i, r;
 	int ret;
 
@@ -584,53 +616,58 @@ static int ys_collect_sensors(struct ys_store *st, const struct ys_report_params
 	if (ret)
 		return ret;
 	memset(&q, 0, sizeof(q));
-	ys_rq_alerts(&q, "SELECT sensor_id, COUNT(*), MIN(ts), MAX(ts)", p, f);
-	ys_rq_add(&q, " GROUP BY sensor_id");
+	ys_rq_alerts(
+		&q,
+		"SELECT sensor_id, MAX(rack), COUNT(*), MIN(ts), MAX(ts), COUNT(DISTINCT tenant)",
+		p, f);
+	ys_rq_add(&q, " GROUP BY sensor_id ORDER BY sensor_id");
 	ret = ys_rq_run(st, &q, &rows);
 	if (ret)
 		goto out_free;
+	matched = calloc(json_array_size(rows) + 1, sizeof(*matched));
+	if (!matched) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 	list = json_array();
 	racks = json_array();
 	loaded = json_array();
+	json_object_set_new(se, "list", list);
+	json_object_set_new(se, "racks", racks);
+	json_object_set_new(json_object_get(ev, "rules"), "loaded", loaded);
 	json_array_foreach(json_object_get(out, "sensors"), i, s)
 	{
 		const char *id = json_string_value(json_object_get(s, "id"));
 		const char *rack = json_string_value(json_object_get(s, "rack"));
 		const char *status = json_string_value(json_object_get(s, "status"));
 		const json_t *stats = json_object_get(s, "stats");
+		bool have = false;
 		json_t *row;
-		size_t k;
-		bool seen = false;
 
+		if (!id)
+			continue;
 		if (status && strcmp(status, "ok") == 0)
 			ok++;
 		else
 			silent++;
-		row = json_pack("{s:s, s:o, s:o, s:s, s:O, s:o, s:o, s:I, s:n, s:n}", "id", id,
-				"rack", ys_jstr(rack), "host",
+		row = json_pack("{s:s, s:o, s:o, s:s, s:O, s:o, s:o}", "id", id, "rack",
+				ys_jstr(rack), "host",
 				ys_jstr(json_string_value(json_object_get(s, "host"))), "status",
-				status ? status : "silent", "last_seen",
+				status && strcmp(status, "ok") == 0 ? "ok" : "silent", "last_seen",
 				json_object_get(s, "last_seen"), "uptime_s", ys_stats_uptime(stats),
-				"rules_loaded", ys_stats_int(stats, "detect", "rules_loaded"),
-				"alerts_in_period", (json_int_t)0, "first_alert", "last_alert");
-		for (r = 0; r < json_array_size(rows); r++) {
-			if (id && ys_c(rows, r, 0) && strcmp(id, ys_c(rows, r, 0)) == 0) {
-				json_object_set_new(row, "alerts_in_period",
-						    json_integer(ys_ci(rows, r, 1)));
-				json_object_set_new(row, "first_alert",
-						    ys_jtime(ys_ci(rows, r, 2)));
-				json_object_set_new(row, "last_alert", ys_jtime(ys_ci(rows, r, 3)));
+				"rules_loaded", ys_stats_int(stats, "detect", "rules_loaded"));
+		for (r = 0; r < json_array_size(rows) && !have; r++) {
+			if (ys_c(rows, r, 0) && strcmp(id, ys_c(rows, r, 0)) == 0) {
+				have = true;
+				matched[r] = true;
+				ys_sensor_period(row, rows, r, true);
 			}
 		}
+		if (!have)
+			ys_sensor_period(row, rows, 0, false);
+		active += have;
 		json_array_append_new(list, row);
-		if (rack) {
-			json_t *x;
-
-			json_array_foreach(racks, k, x) if (strcmp(json_string_value(x), rack) == 0)
-				seen = true;
-			if (!seen)
-				json_array_append_new(racks, json_string(rack));
-		}
+		ys_add_rack(racks, rack);
 		if (json_object_get(json_object_get(stats, "detect"), "rules_loaded"))
 			json_array_append_new(
 				loaded, json_pack("{s:s, s:o, s:o}", "sensor", id, "rules_loaded",
@@ -638,14 +675,28 @@ static int ys_collect_sensors(struct ys_store *st, const struct ys_report_params
 						  "rules_failed",
 						  ys_stats_int(stats, "detect", "rules_failed")));
 	}
+	for (r = 0; r < json_array_size(rows); r++) {
+		json_t *row;
+
+		if (matched[r] || !ys_c(rows, r, 0))
+			continue;
+		row = json_pack("{s:s, s:o, s:n, s:s, s:n, s:n, s:n}", "id", ys_c(rows, r, 0),
+				"rack", ys_jstr(ys_c(rows, r, 1)), "host", "status", "no_heartbeat",
+				"last_seen", "uptime_s", "rules_loaded");
+		ys_sensor_period(row, rows, r, true);
+		json_array_append_new(list, row);
+		ys_add_rack(racks, ys_c(rows, r, 1));
+		no_hb++;
+		active++;
+	}
 	json_object_set_new(se, "total", json_integer((json_int_t)json_array_size(list)));
 	json_object_set_new(se, "ok", json_integer(ok));
 	json_object_set_new(se, "silent", json_integer(silent));
-	json_object_set_new(se, "racks", racks);
-	json_object_set_new(se, "list", list);
-	json_object_set_new(json_object_get(ev, "rules"), "loaded", loaded);
-	json_decref(rows);
+	json_object_set_new(se, "no_heartbeat", json_integer(no_hb));
+	json_object_set_new(se, "with_alerts", json_integer(active));
 out_free:
+	free(matched);
+	json_decref(rows);
 	json_decref(out);
 	return ret;
 }
@@ -660,6 +711,9 @@ static void ys_collect_controls(json_t *ev)
 	json_int_t serious =
 		json_integer_value(json_object_get(json_object_get(al, "by_level"), "red")) +
 		json_integer_value(json_object_get(json_object_get(al, "by_level"), "orange"));
+	/* Central monitoring of device status needs sensors that report their own health. */
+	json_int_t heartbeats = json_integer_value(json_object_get(se, "ok")) +
+				json_integer_value(json_object_get(se, "silent"));
 	json_t *c = json_array();
 
 	json_array_append_new(c, json_pack("{s:s, s:s, s:s, s:[s,s,s,s], s:b}", "id", "8.1.3.3",
@@ -674,12 +728,12 @@ static void ys_collect_controls(json_t *ev)
 			     "evidence_present",
 			     json_is_true(json_object_get(au, "chain_ok")) &&
 				     json_integer_value(json_object_get(au, "records")) > 0));
-	json_array_append_new(c, json_pack("{s:s, s:s, s:s, s:[s,s,s,s], s:b}", "id", "8.1.5.4",
-					   "title_zh", "安全管理中心 · 集中管控", "title_en",
-					   "Security management centre: centralised management",
-					   "items", "c", "d", "e", "f", "evidence_present",
-					   json_integer_value(json_object_get(se, "total")) > 0 &&
-						   json_is_true(json_object_get(re, "policy_ok"))));
+	json_array_append_new(
+		c, json_pack("{s:s, s:s, s:s, s:[s,s,s,s], s:b}", "id", "8.1.5.4", "title_zh",
+			     "安全管理中心 · 集中管控", "title_en",
+			     "Security management centre: centralised management", "items", "c",
+			     "d", "e", "f", "evidence_present",
+			     heartbeats > 0 && json_is_true(json_object_get(re, "policy_ok"))));
 	json_array_append_new(
 		c, json_pack("{s:s, s:s, s:s, s:[s,s,s,s], s:b}", "id", "8.2.3.2", "title_zh",
 			     "云计算安全扩展 · 安全区域边界 · 入侵防范", "title_en",

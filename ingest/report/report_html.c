@@ -425,6 +425,17 @@ static void ys_audit(struct ys_sb *sb, const json_t *ev)
 	ys_sb_raw(sb, "</table>");
 }
 
+static void ys_sensor_status(struct ys_sb *sb, const char *status)
+{
+	if (status && strcmp(status, "no_heartbeat") == 0) {
+		ys_sb_raw(sb,
+			  "<span class=\"verdict gap\" data-verdict=\"no_heartbeat\">无心跳记录 "
+			  "<i>no heartbeat recorded</i></span>");
+		return;
+	}
+	ys_verdict(sb, status && strcmp(status, "ok") == 0, "正常", "ok", "静默", "silent");
+}
+
 static void ys_central(struct ys_sb *sb, const json_t *ev)
 {
 	const json_t *se = json_object_get(ev, "sensors"), *re = json_object_get(ev, "retention"),
@@ -439,6 +450,10 @@ static void ys_central(struct ys_sb *sb, const json_t *ev)
 	ys_fig(sb, "sensors.ok", ys_int(ev, "sensors", "ok"));
 	ys_sb_raw(sb, "，静默 <i>silent</i> ");
 	ys_fig(sb, "sensors.silent", ys_int(ev, "sensors", "silent"));
+	ys_sb_raw(sb, "，无心跳记录 <i>without heartbeat</i> ");
+	ys_fig(sb, "sensors.no_heartbeat", ys_int(ev, "sensors", "no_heartbeat"));
+	ys_sb_raw(sb, "；本期上报告警的传感器 <i>sensors reporting alerts in period</i> ");
+	ys_fig(sb, "sensors.with_alerts", ys_int(ev, "sensors", "with_alerts"));
 	ys_sb_raw(sb, "，覆盖机架 <i>racks covered</i> ");
 	ys_fig(sb, "sensors.racks", (json_int_t)json_array_size(json_object_get(se, "racks")));
 	ys_sb_raw(
@@ -446,7 +461,7 @@ static void ys_central(struct ys_sb *sb, const json_t *ev)
 		"。</p><table data-table=\"sensors\"><tr><th>传感器 <i>Sensor</i></th>"
 		"<th>机架 <i>Rack</i></th><th>状态 <i>Status</i></th><th>最近上报 <i>Last seen</i>"
 		"</th><th>运行时长 <i>Uptime</i></th><th>规则数 <i>Rules</i></th>"
-		"<th>本期告警 <i>Alerts in period</i></th></tr>");
+		"<th>本期告警 <i>Alerts in period</i></th><th>租户 <i>Tenants seen</i></th></tr>");
 	json_array_foreach(json_object_get(se, "list"), i, r)
 	{
 		const json_t *up = json_object_get(r, "uptime_s"),
@@ -457,8 +472,7 @@ static void ys_central(struct ys_sb *sb, const json_t *ev)
 		ys_sb_raw(sb, "</td><td>");
 		ys_sb_esc(sb, ys_str(r, "rack"));
 		ys_sb_raw(sb, "</td><td>");
-		ys_verdict(sb, ys_str(r, "status") && strcmp(ys_str(r, "status"), "ok") == 0,
-			   "正常", "ok", "静默", "silent");
+		ys_sensor_status(sb, ys_str(r, "status"));
 		ys_sb_raw(sb, "</td><td>");
 		ys_time(sb, ys_str(r, "last_seen"));
 		ys_sb_raw(sb, "</td><td class=\"n\">");
@@ -472,8 +486,9 @@ static void ys_central(struct ys_sb *sb, const json_t *ev)
 			ys_sb_fmt(sb, "%lld", (long long)json_integer_value(rl));
 		else
 			ys_sb_raw(sb, "—");
-		ys_sb_fmt(sb, "</td><td class=\"n\">%lld</td></tr>",
-			  (long long)json_integer_value(json_object_get(r, "alerts_in_period")));
+		ys_sb_fmt(sb, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td></tr>",
+			  (long long)json_integer_value(json_object_get(r, "alerts_in_period")),
+			  (long long)json_integer_value(json_object_get(r, "tenants_seen")));
 	}
 	ys_sb_raw(sb, "</table>");
 

@@ -125,6 +125,9 @@ static int setup(void **state)
 		  "172.16.0.2", "s2", false);
 	add_alert(f->st, "g-2", T0 + 20 * SEC, "globex", 2, 200, "scan", "recon", "192.0.2.1",
 		  "172.16.0.3", "s2", false);
+	/* A sensor that raised an alert but never sent a heartbeat. */
+	add_alert(f->st, "g-3", T0 + 30 * SEC, "globex", 2, 200, "scan", "recon", "192.0.2.1",
+		  "172.16.0.2", "s3", false);
 
 	inc = add_incident(f->st, "scan-then-exploit", "acme", "red", T0 + 120 * SEC,
 			   T0 + 180 * SEC, 2);
@@ -197,14 +200,14 @@ static void test_attacks_all_tenants(void **state)
 	json_t *ev = NULL, *list;
 
 	assert_int_equal(ys_report_collect(f->st, NULL, &f->p, &ev), 0);
-	/* acme a-1..a-4 (a-5 is at TO, a-0 before FROM) + globex g-1, g-2 */
-	assert_int_equal(fig(ev, "attacks", "total"), 6);
+	/* acme a-1..a-4 (a-5 is at TO, a-0 before FROM) + globex g-1, g-2, g-3 */
+	assert_int_equal(fig(ev, "attacks", "total"), 7);
 	assert_int_equal(fig(ev, "attacks", "internal"), 1); /* a-3 from 10.0.0.9 */
-	assert_int_equal(fig(ev, "attacks", "external"), 5);
+	assert_int_equal(fig(ev, "attacks", "external"), 6);
 	assert_int_equal(fig(ev, "attacks", "sources"), 4);
 	assert_int_equal(fig(ev, "attacks", "targets"), 4);
 	list = json_object_get(json_object_get(ev, "attacks"), "list");
-	assert_int_equal(json_array_size(list), 6);
+	assert_int_equal(json_array_size(list), 7);
 	/* oldest first, with source, type, target and time */
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "event_id")),
 			    "a-1");
@@ -212,7 +215,7 @@ static void test_attacks_all_tenants(void **state)
 			    "2025-11-24T16:00:00.000000Z");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "category")),
 			    "web-attack");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 5), "event_id")),
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 6), "event_id")),
 			    "a-4");
 	assert_int_equal(fig(ev, "cloud", "overlay_alerts"), 2);
 	assert_int_equal(fig(ev, "cloud", "east_west_alerts"), 1);
@@ -251,7 +254,7 @@ static void test_alarms_and_scope(void **state)
 
 	f->p.tenant = "globex";
 	assert_int_equal(ys_report_collect(f->st, NULL, &f->p, &ev), 0);
-	assert_int_equal(fig(ev, "attacks", "total"), 2);
+	assert_int_equal(fig(ev, "attacks", "total"), 3);
 	assert_int_equal(
 		json_integer_value(json_object_get(
 			json_object_get(json_object_get(ev, "alarms"), "by_level"), "orange")),
@@ -264,7 +267,7 @@ static void test_alarms_and_scope(void **state)
 static void test_audit_sensors_rules_retention(void **state)
 {
 	struct fixture *f = *state;
-	json_t *ev = NULL, *s1, *ups;
+	json_t *ev = NULL, *s1, *s3, *ups;
 	const json_t *au;
 
 	assert_int_equal(ys_report_collect(f->st, NULL, &f->p, &ev), 0);
@@ -272,19 +275,27 @@ static void test_audit_sensors_rules_retention(void **state)
 	assert_true(json_is_true(json_object_get(au, "chain_ok")));
 	assert_int_equal(fig(ev, "audit", "records"), 2);   /* acknowledge + rules.reload */
 	assert_int_equal(fig(ev, "audit", "in_period"), 2); /* unscoped: all actions */
-	assert_int_equal(fig(ev, "sensors", "total"), 2);
+	assert_int_equal(fig(ev, "sensors", "total"), 3);
 	assert_int_equal(fig(ev, "sensors", "ok"), 1);
 	assert_int_equal(fig(ev, "sensors", "silent"), 1);
+	assert_int_equal(fig(ev, "sensors", "no_heartbeat"), 1);
+	assert_int_equal(fig(ev, "sensors", "with_alerts"), 3);
 	s1 = json_array_get(json_object_get(json_object_get(ev, "sensors"), "list"), 0);
 	assert_string_equal(json_string_value(json_object_get(s1, "id")), "s1");
 	assert_int_equal(json_integer_value(json_object_get(s1, "uptime_s")), 7200);
 	assert_int_equal(json_integer_value(json_object_get(s1, "rules_loaded")), 42);
 	assert_int_equal(json_integer_value(json_object_get(s1, "alerts_in_period")), 3);
+	assert_int_equal(json_integer_value(json_object_get(s1, "tenants_seen")), 1);
+	s3 = json_array_get(json_object_get(json_object_get(ev, "sensors"), "list"), 2);
+	assert_string_equal(json_string_value(json_object_get(s3, "id")), "s3");
+	assert_string_equal(json_string_value(json_object_get(s3, "status")), "no_heartbeat");
+	assert_true(json_is_null(json_object_get(s3, "last_seen")));
+	assert_int_equal(json_integer_value(json_object_get(s3, "alerts_in_period")), 1);
 	ups = json_object_get(json_object_get(ev, "rules"), "updates");
 	assert_int_equal(json_array_size(ups), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ups, 0), "action")),
 			    "rules.reload");
-	assert_int_equal(fig(ev, "retention", "alerts_stored"), 8);
+	assert_int_equal(fig(ev, "retention", "alerts_stored"), 9);
 	assert_int_equal(fig(ev, "retention", "held_days"), 1);
 	assert_true(json_is_true(json_object_get(json_object_get(ev, "retention"), "policy_ok")));
 	json_decref(ev);
@@ -321,7 +332,8 @@ static void test_html_escapes_and_tags_figures(void **state)
 	assert_null(strstr(body, "<script"));
 	assert_null(strstr(body, "<b>title</b>"));
 	assert_non_null(strstr(body, "SQLi &lt;script&gt;alert(1)&lt;/script&gt;"));
-	assert_non_null(strstr(body, "data-figure=\"attacks.total\">6<"));
+	assert_non_null(strstr(body, "data-figure=\"attacks.total\">7<"));
+	assert_non_null(strstr(body, "data-figure=\"sensors.no_heartbeat\">1<"));
 	assert_non_null(strstr(body, "data-figure=\"alarms.red\">1<"));
 	assert_non_null(strstr(body, "data-figure=\"sensors.silent\">1<"));
 	assert_non_null(strstr(body, "8.1.3.3"));
