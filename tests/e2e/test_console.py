@@ -348,7 +348,10 @@ def test_report_figures_equal_the_store(pipeline):
     last = db.execute('SELECT action FROM audit ORDER BY seq DESC LIMIT 1').fetchone()[0]
     assert last == 'report.generate'
     assert figs['audit.records'] == one('SELECT COUNT(*) FROM audit') - 1
-    assert figs['sensors.total'] == one('SELECT COUNT(*) FROM sensors')
+    no_hb = one('SELECT COUNT(DISTINCT sensor_id) FROM alerts WHERE ts >= ? AND ts < ?'
+                ' AND sensor_id IS NOT NULL AND sensor_id NOT IN (SELECT id FROM sensors)', f_us, t_us)
+    assert figs['sensors.no_heartbeat'] == no_hb
+    assert figs['sensors.total'] == one('SELECT COUNT(*) FROM sensors') + no_hb
     assert figs['retention.alerts_stored'] == one('SELECT COUNT(*) FROM alerts')
     assert figs['cloud.tenants_attacked'] == one(
         'SELECT COUNT(DISTINCT tenant) FROM alerts WHERE ts >= ? AND ts < ?', f_us, t_us)
