@@ -380,7 +380,13 @@ static void ys_sink_kafka_tick(void *sink, uint64_t now_usec)
 static void ys_sink_kafka_flush(void *sink, int timeout_ms)
 {
 	struct ys_sink_kafka *k = sink;
-	uint64_t deadline = ys_mono_usec() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000;
+	uint64_t deadline;
+
+	/* outputs.kafka.flush-timeout-ms bounds how long a stop waits for Kafka:
+	 * whatever is not acknowledged by then stays in the spool for the next start */
+	if (timeout_ms < 0 || timeout_ms > k->flush_timeout_ms)
+		timeout_ms = k->flush_timeout_ms;
+	deadline = ys_mono_usec() + (uint64_t)timeout_ms * 1000;
 
 	for (;;) {
 		struct ys_spool_stats st;
@@ -614,7 +620,7 @@ void *ys_sink_kafka_new(const struct ys_conf *node, const struct ys_sensor_ident
 		rc = ys_conf_int(node, "startup-timeout-ms", 5000, &startup_ms, cerr, sizeof(cerr));
 	if (!rc)
 		rc = ys_conf_int(node, "flush-timeout-ms", 10000, &v, cerr, sizeof(cerr));
-	k->flush_timeout_ms = (int)v;
+	k->flush_timeout_ms = v < 0 ? 0 : v > 3600000 ? 3600000 : (int)v;
 	if (!rc)
 		rc = ys_conf_int(node, "stats-interval", 10, &stats_s, cerr, sizeof(cerr));
 	if (!rc)

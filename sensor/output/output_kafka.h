@@ -9,7 +9,8 @@
  *   compression: lz4 | zstd | gzip | snappy | none
  *   linger-ms: 5                      max-inflight: 50000 (records handed to librdkafka)
  *   startup-timeout-ms: 5000          require-broker: no (yes: unreachable = start error)
- *   flush-timeout-ms: 10000           (ys_output_free waits at most this long)
+ *   flush-timeout-ms: 10000           (a stop waits at most this long for acks; the
+ *                                      rest stays spooled and is sent on the next start)
  *   spool: { dir: /var/lib/yunshao/spool, max-size: 1gb, segment-size: 0 (auto),
  *            fsync: interval | always | none, fsync-interval-ms: 1000 }
  *

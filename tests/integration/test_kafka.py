@@ -94,6 +94,7 @@ outputs:
     brokers: "{bootstrap}"
     stats-interval: 1
     startup-timeout-ms: 3000
+    flush-timeout-ms: 300000
 {extra}    spool:
       dir: {spool_dir}
       max-size: 256mb

@@ -13,8 +13,9 @@
  * severity cycling through SEVMIX (digits, default "123"). Each alert goes to
  * the sink first and to the file after, so after a SIGKILL the file never
  * holds an alert the spool does not. RATE (alerts/s, 0 = as fast as possible)
- * is paced every millisecond. At the end it flushes for at most FLUSH_MS and
- * prints one JSON summary line on stdout (counts, spool, latency).
+ * is paced every millisecond. At the end it flushes for at most FLUSH_MS (and
+ * at most outputs.kafka.flush-timeout-ms) and prints one JSON summary line on
+ * stdout (counts, spool, latency).
  */
 #include <errno.h>
 #include <fcntl.h>
