@@ -75,6 +75,7 @@ struct ys_stream_dir {
 struct ys_stream_flow {
 	enum ys_ss_state state;
 	bool flushed;
+	uint32_t syn_data; /* TCP Fast Open: bytes the client's SYN carried (held in d[0]) */
 	struct ys_stream_dir d[2]; /* 0 to server, 1 to client */
 };
 
@@ -574,6 +575,23 @@ static void dir_start(struct ys_stream_dir *d, uint32_t next)
 	d->init = true;
 }
 
+/* The client's SYN: its ISN, and any Fast Open data it carries, held until accepted. */
+static void syn_start(struct ys_stream_ctx *ctx, struct ys_stream_flow *sf,
+		      const struct ys_packet *pkt)
+{
+	struct ys_stream_dir *d = &sf->d[0];
+
+	dir_free_segs(ctx, d);
+	d->isn = pkt->tcp_seq;
+	dir_start(d, pkt->tcp_seq + 1);
+	sf->syn_data = 0;
+	if (pkt->payload && pkt->payload_len) {
+		hold(ctx, d, pkt->tcp_seq + 1, pkt->payload, pkt->payload_len);
+		if (d->segs)
+			sf->syn_data = pkt->payload_len;
+	}
+}
+
 /* Handshake and pickup; returns true when the packet's data and ACK should be processed. */
 static bool track_session(struct ys_stream_ctx *ctx, struct ys_stream_flow *sf,
 			  const struct ys_packet *pkt, int dir)
@@ -584,8 +602,7 @@ static bool track_session(struct ys_stream_ctx *ctx, struct ys_stream_flow *sf,
 	switch (sf->state) {
 	case YS_SS_NONE:
 		if (syn && !ack && dir == 0) {
-			sf->d[0].isn = pkt->tcp_seq;
-			dir_start(&sf->d[0], pkt->tcp_seq + 1);
+			syn_start(ctx, sf, pkt);
 			sf->state = YS_SS_SYN_SENT;
 			return false;
 		}
@@ -605,9 +622,14 @@ static bool track_session(struct ys_stream_ctx *ctx, struct ys_stream_flow *sf,
 		return !syn;
 	case YS_SS_SYN_SENT:
 		if (syn && !ack && dir == 0) { /* retransmitted or new SYN */
-			sf->d[0].isn = pkt->tcp_seq;
-			dir_start(&sf->d[0], pkt->tcp_seq + 1);
-		} else if (syn && ack && dir == 1 && pkt->tcp_ack == sf->d[0].next) {
+			syn_start(ctx, sf, pkt);
+		} else if (syn && ack && dir == 1 &&
+			   (pkt->tcp_ack == sf->d[0].next ||
+			    (sf->syn_data && pkt->tcp_ack == sf->d[0].next + sf->syn_data))) {
+			/* A SYN/ACK that acknowledges only the SYN refused the Fast Open data:
+			 * the client sends it again after the handshake. */
+			if (pkt->tcp_ack == sf->d[0].next)
+				dir_free_segs(ctx, &sf->d[0]);
 			sf->d[1].isn = pkt->tcp_seq;
 			dir_start(&sf->d[1], pkt->tcp_seq + 1);
 			sf->state = YS_SS_SYN_RECV;
@@ -617,7 +639,7 @@ static bool track_session(struct ys_stream_ctx *ctx, struct ys_stream_flow *sf,
 		if (dir == 0 && ack && !syn && pkt->tcp_ack == sf->d[1].next) {
 			sf->state = YS_SS_ESTABLISHED;
 			ctx->st.sessions++;
-			return true; /* the third packet may carry data */
+			return true; /* the third packet may carry data; Fast Open data drains */
 		}
 		if (syn && ack && dir == 1) { /* SYN/ACK retransmitted */
 			sf->d[1].isn = pkt->tcp_seq;
@@ -685,6 +707,10 @@ int ys_stream_handle(struct ys_stream_ctx *ctx, struct ys_packet *pkt, struct ys
 	}
 	if (!sf->d[dir].init) /* midstream pickup from the other side without its ack */
 		dir_start(&sf->d[dir], pkt->tcp_seq);
+	if (sf->syn_data) {
+		sf->syn_data = 0;
+		drain(ctx, f, 0); /* accepted Fast Open data is in order now */
+	}
 	if (pkt->payload_len && pkt->payload)
 		insert(ctx, f, dir, pkt->tcp_seq, pkt->payload, pkt->payload_len);
 	if ((pkt->tcp_flags & TH_FIN) && !sf->d[dir].fin) {

@@ -371,6 +371,28 @@ static void test_rst_out_of_window_ignored(void **state)
 	fx_free(fx);
 }
 
+static void test_fast_open(void **state)
+{
+	struct fixture *fx = fx_new(NULL);
+	char buf[64];
+
+	/* Data on the SYN, acknowledged by the SYN/ACK: delivered once established. */
+	pkt(fx, 0, SYN, CISN, 0, "tfo!");
+	pkt(fx, 1, SYN | ACK, SISN, CISN + 5, NULL);
+	assert_int_equal(pkt(fx, 0, ACK, CISN + 5, SISN + 1, "more"), 1);
+	assert_string_equal(got(fx, 0, buf, sizeof(buf)), "tfo!more");
+	fx_free(fx);
+
+	/* Refused (the SYN/ACK acknowledges only the SYN): the client resends it. */
+	fx = fx_new(NULL);
+	pkt(fx, 0, SYN, CISN, 0, "tfo!");
+	pkt(fx, 1, SYN | ACK, SISN, CISN + 1, NULL);
+	assert_int_equal(ys_stream_stats(fx->ctx)->memuse > 0, 1);
+	assert_int_equal(pkt(fx, 0, ACK, CISN + 1, SISN + 1, "again"), 1);
+	assert_string_equal(got(fx, 0, buf, sizeof(buf)), "again");
+	fx_free(fx);
+}
+
 static void test_seq_wrap(void **state)
 {
 	struct fixture *fx = fx_new(NULL);
@@ -402,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_fin_eof_and_reuse),
 		cmocka_unit_test(test_rst),
 		cmocka_unit_test(test_rst_out_of_window_ignored),
+		cmocka_unit_test(test_fast_open),
 		cmocka_unit_test(test_seq_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
