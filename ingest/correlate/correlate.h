@@ -77,7 +77,7 @@ enum ys_corr_op {
 struct ys_corr_ruleset;
 struct ys_corr_engine;
 
-/* Parse one YAML document (a rule map, or a sequence of rule maps). NULL + ERR on error. */
+/* Parse one YAML document (a rule map, or {rules: [rule maps]}). NULL + ERR on error. */
 struct ys_corr_ruleset *ys_corr_rules_parse(const char *name, const char *text, size_t len,
 					    char *err, size_t errlen);
 /* Load every *.yaml / *.yml in DIR (sorted by name). Duplicate rule ids are an error. */

@@ -447,17 +447,25 @@ struct ys_corr_ruleset *ys_corr_rules_parse(const char *name, const char *text, 
 					    char *err, size_t errlen)
 {
 	struct ys_corr_ruleset *rs = NULL;
+	const struct ys_conf *c, *list;
 	struct ys_conf *root;
-	const struct ys_conf *c;
 	size_t n;
 
 	err[0] = '\0';
 	root = ys_conf_load_string(name, text, len, err, errlen);
 	if (!root)
 		return NULL;
-	n = root->type == YS_CONF_SEQ ? root->nchildren : 1;
-	if (root->type == YS_CONF_SCALAR || n == 0 || n > 1024) {
-		ys_corr_bad(err, errlen, root, "expected a rule map or a list of rules");
+	/* One rule per file, or several under "rules:" (the YAML top level is always a map). */
+	list = ys_conf_get(root, "rules");
+	if (list && (list->type != YS_CONF_SEQ || root->nchildren != 1)) {
+		ys_corr_bad(err, errlen, list, "rules: a list of rules, and nothing beside it");
+		goto out_conf;
+	}
+	if (!list)
+		list = root;
+	n = list->type == YS_CONF_SEQ ? list->nchildren : 1;
+	if (list->type == YS_CONF_SCALAR || n == 0 || n > 1024) {
+		ys_corr_bad(err, errlen, root, "expected a rule map or rules: [list of rules]");
 		goto out_conf;
 	}
 	rs = calloc(1, sizeof(*rs));
@@ -465,8 +473,8 @@ struct ys_corr_ruleset *ys_corr_rules_parse(const char *name, const char *text, 
 		snprintf(err, errlen, "%s: out of memory", name);
 		goto out_rs;
 	}
-	c = root->type == YS_CONF_SEQ ? ys_conf_first(root) : root;
-	for (; c; c = root->type == YS_CONF_SEQ ? c->next : NULL) {
+	c = list->type == YS_CONF_SEQ ? ys_conf_first(list) : list;
+	for (; c; c = list->type == YS_CONF_SEQ ? c->next : NULL) {
 		rs->n++;
 		if (!ys_parse_rule(c, &rs->rules[rs->n - 1], err, errlen))
 			goto out_rs;

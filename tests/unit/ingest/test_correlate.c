@@ -340,6 +340,7 @@ static void test_bad_rules(void **state)
 		"timespan: 1m\ncondition: {gte: 2}\nlevel: red\n",
 		"id: x\ntitle: t\ntype: event_count\nselect: {sid: [1]}\ngroup-by: [src_ip]\n"
 		"timespan: 1m\ncondition: {gte: 2}\nlevel: red\nbogus: 1\n",
+		"rules:\n"
 		"- id: x\n  title: t\n  type: event_count\n  select: {sid: [1]}\n  group-by: [a]\n"
 		"  timespan: 1m\n  condition: {gte: 2}\n  level: red\n"
 		"- id: x\n  title: t\n  type: event_count\n  select: {sid: [1]}\n  group-by: [a]\n"
@@ -356,6 +357,21 @@ static void test_bad_rules(void **state)
 			fail_msg("rule %zu was accepted", i);
 		assert_non_null(strstr(err, "bad.yaml"));
 	}
+}
+
+static void test_rules_list(void **state)
+{
+	const char *y =
+		"rules:\n"
+		"- id: a\n  title: t\n  type: event_count\n  select: {sid: [1]}\n"
+		"  group-by: [src_ip]\n  timespan: 1m\n  condition: {gte: 2}\n  level: red\n"
+		"- id: b\n  title: t\n  type: event_count\n  select: {sid: [2]}\n"
+		"  group-by: [src_ip]\n  timespan: 1m\n  condition: {gte: 2}\n  level: red\n";
+	struct ys_corr_ruleset *rs = rules(y);
+
+	assert_int_equal(ys_corr_rules_count(rs), 2);
+	assert_string_equal(ys_corr_rule_id(rs, 1), "b");
+	ys_corr_rules_free(rs);
 }
 
 static void test_bundled_rules_load(void **state)
@@ -390,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_temporal_any_order),
 		cmocka_unit_test(test_group_cap_and_expiry),
 		cmocka_unit_test(test_bad_rules),
+		cmocka_unit_test(test_rules_list),
 		cmocka_unit_test(test_bundled_rules_load),
 	};
 
