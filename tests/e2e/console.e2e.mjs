@@ -242,6 +242,12 @@ try {
 		});
 		check('the API refuses an auditor\'s comment with 403', forbidden.status === 403, forbidden.status);
 	}
+	/* The all-tenant view: every tenant's card, the whole rack map. */
+	await page.click('[data-nav=situation]');
+	await page.waitForSelector('[data-testid=tenant-card]', { timeout: 15000 });
+	const allSit = await apiGet(AUDITOR, '/api/v1/situation');
+	check('all-tenant token sees every tenant\'s card', (await page.$$('[data-testid=tenant-card]')).length === allSit.body.tenants.length);
+	await shot(page, '12-situation-all-tenants');
 	await page.click('[data-nav=audit]');
 	await page.waitForSelector('[data-testid=audit-verify][data-ok]', { timeout: 10000 });
 	check('audit chain verified in the console', (await page.getAttribute('[data-testid=audit-verify]', 'data-ok')) === 'true');

@@ -5,7 +5,15 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { t } from './i18n.js';
+import { t, getLang } from './i18n.js';
+
+/* Hour ticks in the reader's language and 24-hour clock (uPlot's default is US English). */
+function hourTicks(u, splits) {
+	const loc = getLang() === 'zh' ? 'zh-CN' : 'en-GB';
+	return splits.map((v) =>
+		new Date(v * 1000).toLocaleTimeString(loc, { hour: '2-digit', minute: '2-digit', hour12: false })
+	);
+}
 
 export function trendData(trend) {
 	const xs = [];
@@ -28,7 +36,10 @@ export function trendChart(el, trend, width) {
 		legend: { show: true, live: false },
 		cursor: { drag: { x: false, y: false } },
 		scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
-		axes: [{ stroke: '#9aa6b2', grid: { stroke: '#243040' } }, { stroke: '#9aa6b2', grid: { stroke: '#243040' } }],
+		axes: [
+			{ stroke: '#9aa6b2', grid: { stroke: '#243040' }, values: hourTicks },
+			{ stroke: '#9aa6b2', grid: { stroke: '#243040' } }
+		],
 		series: [
 			{},
 			{ label: t('series.alerts'), stroke: '#4aa3ff', fill: 'rgba(74,163,255,0.15)', width: 2 },
