@@ -157,6 +157,12 @@ class Probe:
 MAC_A, MAC_B = "02:00:00:00:00:0a", "02:00:00:00:00:0b"
 
 
+def L2():
+    """Ethernet with both addresses given: scapy must never resolve a MAC (that would send ARP requests
+    on the host's own network)."""
+    return Ether(src=MAC_A, dst=MAC_B)
+
+
 def mixed_frames():
     """Frames of every shape the sensor must see unchanged: TCP/UDP over IPv4/IPv6, 802.1Q, QinQ, VXLAN, GENEVE."""
     rng = random.Random(6)
@@ -240,13 +246,13 @@ TENANT_ARGS = ["--cidr", "10.210.1.0/24=11", "--cidr", "10.210.2.0/24=12", "--ci
 def tenant_frames(flows_per_tenant=40, pkts_per_flow=5):
     """FLOWS_PER_TENANT TCP flows of PKTS_PER_FLOW packets (alternating directions) for each tenant shape."""
     shapes = {  # tenant: (inner client network, wrapper)
-        11: ("10.210.1", lambda ip: Ether() / ip),
-        12: ("10.210.2", lambda ip: Ether() / ip),
-        13: ("10.210.3", lambda ip: Ether() / ip),
-        14: ("10.220.0", lambda ip: Ether() / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=50000, dport=4789) /
-             VXLAN(vni=5001) / Ether() / ip),
-        15: ("10.220.0", lambda ip: Ether() / Dot1Q(vlan=100) / ip),
-        16: ("10.220.0", lambda ip: Ether() / Dot1AD(vlan=200) / Dot1Q(vlan=300) / ip),
+        11: ("10.210.1", lambda ip: L2() / ip),
+        12: ("10.210.2", lambda ip: L2() / ip),
+        13: ("10.210.3", lambda ip: L2() / ip),
+        14: ("10.220.0", lambda ip: L2() / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=50000, dport=4789) /
+             VXLAN(vni=5001) / L2() / ip),
+        15: ("10.220.0", lambda ip: L2() / Dot1Q(vlan=100) / ip),
+        16: ("10.220.0", lambda ip: L2() / Dot1AD(vlan=200) / Dot1Q(vlan=300) / ip),
     }
     frames, expect = [], collections.Counter()
     for f in range(flows_per_tenant):
@@ -260,7 +266,7 @@ def tenant_frames(flows_per_tenant=40, pkts_per_flow=5):
                 frames.append(wrap(ip / Raw(b"x" * 32)))
                 expect[tenant] += 1
     for p in range(10):
-        frames.append(Ether() / IPv6(src="fd00:210::1", dst="fd00:99::1") / UDP(sport=999, dport=53) / Raw(b"q"))
+        frames.append(L2() / IPv6(src="fd00:210::1", dst="fd00:99::1") / UDP(sport=999, dport=53) / Raw(b"q"))
         expect[17] += 1
     return frames, expect
 
@@ -331,13 +337,13 @@ def test_xdp_bypass_stops_flow_reaching_user_space(netns, workdir):
     """User space bypasses a flow after 3 packets; the rest of it, both directions, stays in the kernel."""
     first, rest = [], []
     for i in range(3):
-        first.append(Ether() / IP(src="10.210.1.5", dst="10.99.0.1") / TCP(sport=41000, dport=80, seq=i) / Raw(b"a"))
+        first.append(L2() / IP(src="10.210.1.5", dst="10.99.0.1") / TCP(sport=41000, dport=80, seq=i) / Raw(b"a"))
     for i in range(40):
-        rest.append(Ether() / IP(src="10.210.1.5", dst="10.99.0.1") / TCP(sport=41000, dport=80, seq=10 + i) / Raw(b"b"))
-        rest.append(Ether() / IP(src="10.99.0.1", dst="10.210.1.5") / TCP(sport=80, dport=41000, seq=i) / Raw(b"c"))
+        rest.append(L2() / IP(src="10.210.1.5", dst="10.99.0.1") / TCP(sport=41000, dport=80, seq=10 + i) / Raw(b"b"))
+        rest.append(L2() / IP(src="10.99.0.1", dst="10.210.1.5") / TCP(sport=80, dport=41000, seq=i) / Raw(b"c"))
     # A neighbour flow (same hosts, another port) is its own flow: its first 3 packets still reach user
     # space after the first flow is bypassed, then it is bypassed in turn.
-    other = [Ether() / IP(src="10.210.1.5", dst="10.99.0.1") / TCP(sport=41001, dport=80, seq=i) / Raw(b"d")
+    other = [L2() / IP(src="10.210.1.5", dst="10.99.0.1") / TCP(sport=41001, dport=80, seq=i) / Raw(b"d")
              for i in range(20)]
     p1, p2, p3, p4 = (os.path.join(workdir, n) for n in ("first.pcap", "rest.pcap", "other1.pcap", "other2.pcap"))
     wrpcap(p1, first)
