@@ -35,6 +35,9 @@ struct ys_bpf {
 };
 
 static int ys_bpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static int ys_bpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf is chatty at debug level; keep warnings, route them to our log. */
 	if (level == LIBBPF_DEBUG)
