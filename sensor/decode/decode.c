@@ -83,6 +83,8 @@ struct ys_decoder *ys_decoder_new(const struct ys_decode_params *params)
 		dec->p.vxlan_port = 4789;
 	if (!dec->p.geneve_port)
 		dec->p.geneve_port = 6081;
+	if (!dec->p.teredo_port)
+		dec->p.teredo_port = 3544;
 	dec->frag = ys_frag_table_new(dec->p.frag_memcap, dec->p.frag_timeout_sec);
 	if (!dec->frag)
 		goto out_free_dec;

@@ -3,8 +3,10 @@
  * NULL/LOOP, raw IP, Cisco HDLC, MPLS, PPPoE session), IPv4 (with fragment
  * reassembly), IPv6 (extension headers, bounded, with fragment reassembly),
  * TCP, UDP, ICMP/ICMPv6, and the encapsulations VXLAN (UDP 4789), GENEVE (UDP
- * 6081), GRE (IP, transparent Ethernet bridging, ERSPAN II/III) and
- * IP-in-IP / IPv6-in-IP, whose inner packet is decoded again. The outermost
+ * 6081), GRE (IP, transparent Ethernet bridging, ERSPAN II/III),
+ * IP-in-IP / IPv6-in-IP and Teredo (IPv6 in UDP 3544, recognised as Suricata
+ * does: an IPv6 header whose length matches the datagram exactly), whose inner
+ * packet is decoded again; Cisco VN-Tag and 802.1ah (PBB) on the link too. The outermost
  * VXLAN/GENEVE overlay's VNI and outer addresses are kept for tenant lookup and
  * for the alert's tunnel object; addresses, ports and payload are the
  * innermost. Every decapsulation (overlay, GRE, IP-in-IP) counts towards
@@ -213,10 +215,10 @@ struct ys_decode_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t ipv4, ipv6, tcp, udp, icmp, vlan, vxlan, geneve;
-	uint64_t gre, mpls, pppoe, ipip,
-		non_ip; /* non_ip: well-formed frames without IP (ARP...) */
+	uint64_t gre, mpls, pppoe, ipip, teredo, non_ip;
 	uint64_t frag_reassembled, frag_timeouts, frag_active, frag_memuse;
-	uint64_t csum_bad;	     /* packets with YS_PKT_BAD_CSUM */
+	uint64_t csum_bad; /* packets with YS_PKT_BAD_CSUM */
+	/* non_ip: well-formed frames without IP (ARP, LLDP, ...), not errors */
 	uint64_t csum_auto_disabled; /* 1 once -k auto turned validation off */
 	uint64_t errors[YS_DEC_ERROR_COUNT];
 };
@@ -232,6 +234,7 @@ struct ys_decode_params {
 	uint32_t frag_timeout_sec; /* default 60 */
 	uint16_t vxlan_port;	   /* default 4789 */
 	uint16_t geneve_port;	   /* default 6081 */
+	uint16_t teredo_port;	   /* default 3544 (either UDP port), as Suricata */
 };
 
 struct ys_decoder;

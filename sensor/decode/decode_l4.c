@@ -179,6 +179,8 @@ static int ys_dec_udp(struct ys_decoder *dec, struct ys_packet *pkt, const uint8
 		rc = ys_dec_vxlan(dec, pkt, p + YS_UDP_HLEN, len - YS_UDP_HLEN);
 	else if (pkt->dport == dec->p.geneve_port)
 		rc = ys_dec_geneve(dec, pkt, p + YS_UDP_HLEN, len - YS_UDP_HLEN);
+	else if (pkt->dport == dec->p.teredo_port || pkt->sport == dec->p.teredo_port)
+		rc = ys_dec_teredo(dec, pkt, p + YS_UDP_HLEN, len - YS_UDP_HLEN);
 	else
 		rc = 1;
 	return rc == 1 ? 0 : rc;

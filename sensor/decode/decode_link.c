@@ -210,6 +210,18 @@ int ys_dec_ethertype(struct ys_decoder *dec, struct ys_packet *pkt, uint16_t typ
 		return ys_dec_pppoe(dec, pkt, p, len);
 	case YS_ETH_TEB:
 		return ys_dec_ethernet(dec, pkt, p, len);
+	case YS_ETH_VNTAG:
+		/* Cisco VN-Tag: 4 bytes of tag, then the real ethertype. */
+		if (len < 6)
+			return ys_dec_fail(dec, pkt, YS_DEC_VLAN_TRUNCATED);
+		if (++dec->link_nest > YS_MAX_LINK_NEST)
+			return ys_dec_fail(dec, pkt, YS_DEC_TUNNEL_TOO_DEEP);
+		return ys_dec_ethertype(dec, pkt, ys_rd16(p + 4), p + 6, len - 6);
+	case YS_ETH_8021AH:
+		/* Provider backbone bridging: a 4-byte I-TAG, then the customer frame. */
+		if (len < 4)
+			return ys_dec_fail(dec, pkt, YS_DEC_VLAN_TRUNCATED);
+		return ys_dec_ethernet(dec, pkt, p + 4, len - 4);
 	default: /* ARP, LLDP, PPPoE discovery, ... */
 		dec->st.non_ip++;
 		return -ENOENT;

@@ -30,6 +30,8 @@
 #define YS_ETH_PPPOE_SESS 0x8864
 #define YS_ETH_ERSPAN2	  0x88be
 #define YS_ETH_ERSPAN3	  0x22eb
+#define YS_ETH_VNTAG	  0x8926
+#define YS_ETH_8021AH	  0x88e7
 
 struct ys_frag_table; /* decode_frag.c */
 
@@ -106,6 +108,7 @@ static inline uint16_t ys_csum_fold(uint32_t sum)
 int ys_dec_vxlan(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p, uint32_t len);
 int ys_dec_geneve(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p, uint32_t len);
 int ys_dec_gre(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p, uint32_t len);
+int ys_dec_teredo(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p, uint32_t len);
 /* Start decoding an inner packet: check depth, keep the overlay (TYPE != NONE) when it
  * is the outermost, forget the outer L3/L4. 0 or -EINVAL. */
 int ys_dec_tunnel_enter(struct ys_decoder *dec, struct ys_packet *pkt, enum ys_tunnel_type type,

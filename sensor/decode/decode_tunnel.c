@@ -85,6 +85,34 @@ int ys_dec_geneve(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *
 	return proto == YS_ETH_IPV4 ? ys_dec_ipv4(dec, pkt, p, len) : ys_dec_ipv6(dec, pkt, p, len);
 }
 
+int ys_dec_teredo(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p, uint32_t len)
+{
+	uint32_t skip = 0;
+	int rc;
+
+	/* An origin indication (type 0) may precede the IPv6 packet; an
+	 * authentication header (type 1) means a qualification exchange, no tunnel. */
+	if (len >= 2 && p[0] == 0 && p[1] == 0)
+		skip = 8;
+	else if (len >= 1 && p[0] == 0)
+		return 1;
+	if (len < skip + 40)
+		return 1;
+	p += skip;
+	len -= skip;
+	/* Nothing marks Teredo but the IPv6 header itself: version 6, a non-zero hop
+	 * limit, not a bubble (no next header, empty), and a payload length that
+	 * accounts for the datagram exactly. */
+	if ((p[0] >> 4) != 6 || p[7] == 0 || (p[6] == 59 && ys_rd16(p + 4) == 0) ||
+	    (uint32_t)ys_rd16(p + 4) + 40 != len)
+		return 1;
+	rc = ys_dec_tunnel_enter(dec, pkt, YS_TUNNEL_NONE, 0);
+	if (rc)
+		return rc;
+	dec->st.teredo++;
+	return ys_dec_ipv6(dec, pkt, p, len);
+}
+
 int ys_dec_gre(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p, uint32_t len)
 {
 	uint16_t flags, proto;

@@ -65,4 +65,7 @@ seed("loop", "loop", [struct.pack(">I", 2) + raw(tcp4)])
 seed("sll", "sll", [struct.pack(">HHH8sH", 0, 1, 6, b"\x01" * 8, 0x0800) + raw(tcp4)])
 seed("sll2", "sll2", [struct.pack(">HHIHBB8s", 0x86dd, 0, 2, 1, 0, 6, b"\x01" * 8) + raw(udp6)])
 seed("chdlc", "chdlc", [struct.pack(">BBH", 0x0f, 0, 0x0800) + raw(tcp4)])
+
+seed("teredo_vntag", "eth", [E / IP() / UDP(sport=3544, dport=40000) / udp6,
+                             Ether(type=0x8926) / (struct.pack(">IH", 0x80010002, 0x0800) + raw(tcp4))])
 print("seeds written to", out)

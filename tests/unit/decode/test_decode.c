@@ -364,6 +364,59 @@ static void test_vxlan_not_vxlan_stays_udp(void **state)
 	assert_int_equal(t->pkt.payload_len, 12);
 }
 
+static void test_teredo_vntag_pbb(void **state)
+{
+	struct tctx *t = *state;
+	struct pb in6 = { .n = 0 }, p = { .n = 0 };
+	size_t ip, udp;
+
+	build_udp6(&in6);
+	for (int origin = 0; origin < 2; origin++) {
+		p.n = 0;
+		pb_eth(&p, NULL, 0, 0x0800);
+		ip = pb_ipv4(&p, "192.0.2.1", "192.0.2.2", 17, 1, 0);
+		udp = pb_udp(&p, 3544, 40000);
+		if (origin)
+			pb_put(&p, "\0\0\1\2\3\4\5\6", 8);
+		pb_put(&p, in6.b, in6.n);
+		pb_udp_fix(&p, udp, ip);
+		pb_ipv4_fix(&p, ip);
+		assert_int_equal(run(t, &p, YS_LINK_ETHERNET), 0);
+		assert_int_equal(t->pkt.ip_version, 6);
+		assert_addr(&t->pkt.src, "2001:db8::1");
+		assert_int_equal(t->pkt.dport, 53);
+	}
+	/* A length that does not match exactly: plain UDP. */
+	p.n = 0;
+	pb_eth(&p, NULL, 0, 0x0800);
+	ip = pb_ipv4(&p, "192.0.2.1", "192.0.2.2", 17, 1, 0);
+	udp = pb_udp(&p, 3544, 40000);
+	pb_put(&p, in6.b, in6.n);
+	pb_u8(&p, 0);
+	pb_udp_fix(&p, udp, ip);
+	pb_ipv4_fix(&p, ip);
+	assert_int_equal(run(t, &p, YS_LINK_ETHERNET), 0);
+	assert_int_equal(t->pkt.ip_version, 4);
+	assert_int_equal(t->pkt.payload_len, in6.n + 1);
+	assert_int_equal(ys_decoder_stats(t->dec)->teredo, 2);
+
+	/* VN-Tag, then 802.1ah around a customer frame. */
+	p.n = 0;
+	pb_eth(&p, NULL, 0, 0x8926);
+	pb_u32(&p, 0x80010002);
+	pb_u16(&p, 0x86dd);
+	pb_put(&p, in6.b, in6.n);
+	assert_int_equal(run(t, &p, YS_LINK_ETHERNET), 0);
+	assert_int_equal(t->pkt.dport, 53);
+	p.n = 0;
+	pb_eth(&p, NULL, 0, 0x88e7);
+	pb_u32(&p, 0x00001234);
+	pb_eth(&p, NULL, 0, 0x86dd);
+	pb_put(&p, in6.b, in6.n);
+	assert_int_equal(run(t, &p, YS_LINK_ETHERNET), 0);
+	assert_addr(&t->pkt.dst, "2001:db8::2");
+}
+
 static void test_tunnel_too_deep(void **state)
 {
 	struct tctx *t = *state;
@@ -925,6 +978,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_non_ip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vxlan_geneve_inner_vlan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vxlan_not_vxlan_stays_udp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_teredo_vntag_pbb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_too_deep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gre_erspan_mpls_pppoe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv4_frag_in_order, setup, teardown),
