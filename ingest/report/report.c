@@ -20,7 +20,7 @@
  *              status (ok|silent|no_heartbeat),last_seen,uptime_s,rules_loaded,
  *              alerts_in_period,tenants_seen,first_alert,last_alert}]}
  *   rules     {updates[{time,actor,action,target,detail}], loaded[{sensor,rules_loaded,
- *              rules_failed}]}
+ *              rules_failed,reloads_ok,reloads_failed,ruleset}]} (heartbeat detect.*)
  *   controls  [{id, title_zh, title_en, items[], evidence_present}]
  */
 #include "report.h"
@@ -668,12 +668,22 @@ static int ys_collect_sensors(struct ys_store *st, const struct ys_report_params
 		active += have;
 		json_array_append_new(list, row);
 		ys_add_rack(racks, rack);
+		/* The rule set each sensor runs, as its last heartbeat states it; reload
+		 * counters and a rule-set digest when the sensor reports them. */
 		if (json_object_get(json_object_get(stats, "detect"), "rules_loaded"))
 			json_array_append_new(
-				loaded, json_pack("{s:s, s:o, s:o}", "sensor", id, "rules_loaded",
-						  ys_stats_int(stats, "detect", "rules_loaded"),
-						  "rules_failed",
-						  ys_stats_int(stats, "detect", "rules_failed")));
+				loaded,
+				json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "sensor", id,
+					  "rules_loaded",
+					  ys_stats_int(stats, "detect", "rules_loaded"),
+					  "rules_failed",
+					  ys_stats_int(stats, "detect", "rules_failed"),
+					  "reloads_ok", ys_stats_int(stats, "detect", "reloads_ok"),
+					  "reloads_failed",
+					  ys_stats_int(stats, "detect", "reloads_failed"),
+					  "ruleset",
+					  ys_jstr(json_string_value(json_object_get(
+						  json_object_get(stats, "detect"), "ruleset")))));
 	}
 	for (r = 0; r < json_array_size(rows); r++) {
 		json_t *row;

@@ -425,6 +425,15 @@ static void ys_audit(struct ys_sb *sb, const json_t *ev)
 	ys_sb_raw(sb, "</table>");
 }
 
+/* An integer that a sensor may or may not report. */
+static void ys_opt_int(struct ys_sb *sb, const json_t *v)
+{
+	if (json_is_integer(v))
+		ys_sb_fmt(sb, "%lld", (long long)json_integer_value(v));
+	else
+		ys_sb_raw(sb, "—");
+}
+
 static void ys_sensor_status(struct ys_sb *sb, const char *status)
 {
 	if (status && strcmp(status, "no_heartbeat") == 0) {
@@ -534,6 +543,34 @@ static void ys_central(struct ys_sb *sb, const json_t *ev)
 		ys_sb_raw(sb,
 			  "<tr><td colspan=\"5\">审计日志中本期无规则或配置变更记录 <i>no rule or "
 			  "configuration change in the audit log for this period</i></td></tr>");
+	ys_sb_raw(
+		sb,
+		"</table><p>各传感器当前运行的规则（来自最近一次心跳） <i>rules each sensor runs, "
+		"from its last heartbeat</i>:</p><table data-table=\"rules-loaded\"><tr>"
+		"<th>传感器 <i>Sensor</i></th><th>已加载 <i>Loaded</i></th><th>失败 <i>Failed</i>"
+		"</th><th>重载成功/失败 <i>Reloads ok/failed</i></th><th>规则集 <i>Rule set</i>"
+		"</th></tr>");
+	json_array_foreach(json_object_get(ru, "loaded"), i, r)
+	{
+		ys_sb_raw(sb, "<tr><td>");
+		ys_sb_esc(sb, ys_str(r, "sensor"));
+		ys_sb_raw(sb, "</td><td class=\"n\">");
+		ys_opt_int(sb, json_object_get(r, "rules_loaded"));
+		ys_sb_raw(sb, "</td><td class=\"n\">");
+		ys_opt_int(sb, json_object_get(r, "rules_failed"));
+		ys_sb_raw(sb, "</td><td class=\"n\">");
+		ys_opt_int(sb, json_object_get(r, "reloads_ok"));
+		ys_sb_raw(sb, " / ");
+		ys_opt_int(sb, json_object_get(r, "reloads_failed"));
+		ys_sb_raw(sb, "</td><td><code>");
+		ys_sb_esc(sb, ys_str(r, "ruleset"));
+		ys_sb_raw(sb, "</code></td></tr>");
+	}
+	if (!json_array_size(json_object_get(ru, "loaded")))
+		ys_sb_raw(
+			sb,
+			"<tr><td colspan=\"5\">没有传感器在心跳中报告规则数 <i>no sensor reported "
+			"its rules in a heartbeat</i></td></tr>");
 	ys_sb_raw(sb, "</table><p>f) 安全事件识别与报警 <i>events identified and alarmed</i>: 见 "
 		      "8.1.3.3 d) <i>see 8.1.3.3 d)</i>。</p>");
 }

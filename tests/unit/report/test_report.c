@@ -142,7 +142,8 @@ static int setup(void **state)
 	assert_int_equal(
 		ys_store_sensor_upsert(f->st, "s1", "rack-a", "h1", T0 + 3000 * SEC, 10,
 				       "{\"uptime_s\":7200,\"detect\":{\"rules_loaded\":42,"
-				       "\"rules_failed\":1}}"),
+				       "\"rules_failed\":1,\"reloads_ok\":2,"
+				       "\"ruleset\":\"sha256:ab12\"}}"),
 		0);
 	assert_int_equal(ys_store_sensor_upsert(f->st, "s2", "rack-b", "h2", T0, 10, "{}"), 0);
 	assert_int_equal(ys_store_audit_append(f->st, T0 + 400 * SEC, "admin", "rules.reload",
@@ -267,7 +268,7 @@ static void test_alarms_and_scope(void **state)
 static void test_audit_sensors_rules_retention(void **state)
 {
 	struct fixture *f = *state;
-	json_t *ev = NULL, *s1, *s3, *ups;
+	json_t *ev = NULL, *s1, *s3, *ups, *loaded;
 	const json_t *au;
 
 	assert_int_equal(ys_report_collect(f->st, NULL, &f->p, &ev), 0);
@@ -291,6 +292,15 @@ static void test_audit_sensors_rules_retention(void **state)
 	assert_string_equal(json_string_value(json_object_get(s3, "status")), "no_heartbeat");
 	assert_true(json_is_null(json_object_get(s3, "last_seen")));
 	assert_int_equal(json_integer_value(json_object_get(s3, "alerts_in_period")), 1);
+	loaded = json_object_get(json_object_get(ev, "rules"), "loaded");
+	assert_int_equal(json_array_size(loaded), 1); /* s2's heartbeat says nothing of rules */
+	assert_int_equal(
+		json_integer_value(json_object_get(json_array_get(loaded, 0), "rules_failed")), 1);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_array_get(loaded, 0), "reloads_ok")), 2);
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(loaded, 0), "ruleset")),
+		"sha256:ab12");
 	ups = json_object_get(json_object_get(ev, "rules"), "updates");
 	assert_int_equal(json_array_size(ups), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ups, 0), "action")),
