@@ -141,31 +141,6 @@ static __always_inline __u32 ys_classify(const struct ys_parsed *p)
 	return 0;
 }
 
-/* Same value for both directions of a flow: commutative fold, then a mixer. */
-static __always_inline __u32 ys_flow_hash(__u32 tenant, const struct ys_parsed *p)
-{
-	__u32 h = tenant * 0x9e3779b1u + p->proto;
-	__u32 a = 0;
-
-#pragma unroll
-	for (int i = 0; i < 16; i += 4) {
-		__u32 ws = 0, wd = 0;
-
-		__builtin_memcpy(&ws, &p->src[i], 4);
-		__builtin_memcpy(&wd, &p->dst[i], 4);
-		a += ws + wd;
-	}
-	h ^= a;
-	h ^= ((__u32)p->sport + p->dport) << 7;
-	/* murmur3 finaliser */
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
 static __always_inline struct ys_bpf_counters *ys_counters(__u32 tenant)
 {
 	struct ys_bpf_counters *c = bpf_map_lookup_elem(&counters_map, &tenant);
@@ -239,8 +214,9 @@ int ys_xdp_sensor(struct xdp_md *ctx)
 			return skip_action;
 		}
 
-		if (pol && pol->action == YS_BPF_SAMPLE && pol->sample_n > 1 &&
-		    ys_flow_hash(tenant, &p) % pol->sample_n != 0) {
+		if (pol && pol->action == YS_BPF_SAMPLE &&
+		    !ys_bpf_sample_keep(tenant, p.proto, p.src, p.dst, p.sport, p.dport,
+					pol->sample_n)) {
 			if (cnt)
 				cnt->sampled_out++;
 			return skip_action;

@@ -99,4 +99,46 @@ struct ys_xdp_meta {
 	__u32 magic;
 };
 
+/*
+ * Flow hash for 1-in-N sampling, the same in the kernel and in user space so
+ * both keep the same flows: commutative over the two endpoints (both
+ * directions agree), then a murmur3 finaliser. SRC and DST are 16 bytes each
+ * (IPv4 in the first 4, the rest zero); ports in host order. Byte order of the
+ * address words is the host's, identical on both sides of one machine.
+ */
+static inline __attribute__((always_inline)) __u32 ys_bpf_flow_hash(__u32 tenant, __u8 proto,
+								    const __u8 *src,
+								    const __u8 *dst, __u16 sport,
+								    __u16 dport)
+{
+	__u32 h = tenant * 0x9e3779b1u + proto;
+	__u32 a = 0;
+
+	/* Four constant iterations: clang unrolls them for BPF at -O2. */
+	for (int i = 0; i < 16; i += 4) {
+		__u32 ws, wd;
+
+		__builtin_memcpy(&ws, &src[i], 4);
+		__builtin_memcpy(&wd, &dst[i], 4);
+		a += ws + wd;
+	}
+	h ^= a;
+	h ^= ((__u32)sport + dport) << 7;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Whether sampling 1 flow in N keeps this flow (N of 0 or 1 keeps all). */
+static inline __attribute__((always_inline)) int ys_bpf_sample_keep(__u32 tenant, __u8 proto,
+								    const __u8 *src,
+								    const __u8 *dst, __u16 sport,
+								    __u16 dport, __u32 n)
+{
+	return n <= 1 || ys_bpf_flow_hash(tenant, proto, src, dst, sport, dport) % n == 0;
+}
+
 #endif /* YS_SENSOR_BPF_H */

@@ -297,6 +297,11 @@ static void test_policy_sample(void **state)
 		assert_int_equal(a1, a2);
 		assert_int_equal(a1, a3);
 		assert_true(a1 == XDP_PASS_ || a1 == XDP_DROP_);
+		/* User space (sensor_bpf.h) reaches the same decision, either direction. */
+		assert_int_equal(a1 == XDP_PASS_,
+				 ys_bpf_sample_keep(61, 6, s.src, s.dst, s.sport, s.dport, 4));
+		assert_int_equal(a1 == XDP_PASS_,
+				 ys_bpf_sample_keep(61, 6, r.src, r.dst, r.sport, r.dport, 4));
 		kept += a1 == XDP_PASS_;
 	}
 	/* 1 in 4 by hash: expect ~100 of 400; a broken hash gives 0 or 400. */
