@@ -215,6 +215,10 @@ def test_rule_test_mode_loads_whole_pack(sensor, sensor_config):
     m = re.search(r"rules: (\d+) loaded, (\d+) failed", r.stdout)
     assert m, "no rules summary in -T output:\n" + r.stdout
     assert (int(m.group(1)), int(m.group(2))) == (len(PACK), 0), r.stdout
+    import yaml
+    with open(sensor_config) as f:
+        ntenants = len(yaml.safe_load(f)["tenants"]) + 1  # + tenant 0, "unassigned"
+    assert re.search(r"ok; %d tenants" % ntenants, r.stdout), r.stdout
     r = sensor(config=sensor_config, extra=["-T", "--strict-rules"])
     assert r.rc == 0, r.describe()
 
@@ -254,6 +258,19 @@ def test_missing_file_fails_with_one_line_reason(sensor, traffic, sensor_config,
     assert len(lines) <= 2, "one-line reason expected, got:\n" + r.stderr
     assert not os.path.exists(os.path.join(r.outdir, "eve.json")) or os.path.getsize(
         os.path.join(r.outdir, "eve.json")) == 0
+
+
+def test_bad_tenant_map_fails_with_file_and_line(sensor, workdir):
+    """A VNI claimed by two tenants is a configuration error: refused at start, naming file and line."""
+    path = os.path.join(workdir, "dup-vni.yaml")
+    with open(path, "w") as f:
+        f.write("tenants:\n"
+                "  - id: 1\n    name: one\n    vni: [5001]\n"
+                "  - id: 2\n    name: two\n    vni: [5001]\n")
+    r = sensor(config=path, extra=["-T"])
+    assert r.rc != 0, r.describe()
+    assert re.search(r"%s:\d+:" % re.escape(path), r.stderr), "no file:line in the reason:\n" + r.stderr
+    assert "5001" in r.stderr, r.stderr
 
 
 def test_bad_option_fails(sensor):
