@@ -175,7 +175,7 @@ static const char *const ys_css =
 	"td:first-child{width:40mm;background:#f6f8fa}"
 	".note{color:#444;font-size:9pt}.foot{margin-top:8mm;border-top:1px solid "
 	"#bbb;padding-top:2mm;"
-	"font-size:8.5pt;color:#444}code{font-size:8.5pt}";
+	"font-size:8.5pt;color:#444}code{font-size:8.5pt;word-break:break-all}";
 
 static void ys_head(struct ys_sb *sb, const json_t *ev)
 {
