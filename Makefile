@@ -29,7 +29,7 @@ build-asan: deps
 build-fuzz: deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang cmake -S . -B build-fuzz -G Ninja -DYS_FUZZ=ON \
 		-DYS_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build build-fuzz -j $(JOBS)
+	cmake --build build-fuzz -j $(JOBS) --target fuzz-all
 
 # `make test`: every test there is. Each stage prints its own summary line.
 test: build build-asan build-fuzz format-check

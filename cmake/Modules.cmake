@@ -27,6 +27,7 @@ function(ys_fuzz_target name)
 	add_executable(${name} ${F_SOURCES})
 	target_link_libraries(${name} PRIVATE ${F_DEPS})
 	target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+	set_property(GLOBAL APPEND PROPERTY YS_FUZZ_TARGETS ${name})
 endfunction()
 
 # Add every immediate subfolder of DIR that has a CMakeLists.txt.
