@@ -233,8 +233,11 @@ static void ys_kafka_drain(struct ys_sink_kafka *k)
 {
 	struct ys_spool_stats st;
 
-	if (ys_mono_usec() < k->retry_after_usec)
-		return;
+	if (k->retry_after_usec) {
+		if (ys_mono_usec() < k->retry_after_usec)
+			return;
+		k->retry_after_usec = 0;
+	}
 	for (;;) {
 		struct ys_spool_rec rec;
 		rd_kafka_resp_err_t e;
@@ -297,7 +300,7 @@ static int ys_sink_kafka_write(void *sink, const char *json, size_t len,
 	ys_spool_get_stats(k->spool, &st);
 	/* straight to librdkafka only when nothing older is waiting: keeps order */
 	direct = !st.queued && st.inflight < k->max_inflight &&
-		 ys_mono_usec() >= k->retry_after_usec;
+		 (!k->retry_after_usec || ys_mono_usec() >= k->retry_after_usec);
 	rc = ys_spool_append(k->spool, m ? m->severity : 3, detect, tenant, strlen(tenant), json,
 			     len, direct, &id);
 	if (rc == 0 && direct) {

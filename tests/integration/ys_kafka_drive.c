@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +92,7 @@ int main(int argc, char **argv)
 	struct ys_output_stats st;
 	struct ys_spool_stats ss;
 	struct ys_kafka_latency lat;
+	struct rusage ru;
 	struct ys_conf *root;
 	char err[512], *json, *pl;
 	void *sink;
@@ -258,16 +260,19 @@ int main(int argc, char **argv)
 	ys_sink_kafka_ops.stats(sink, &st);
 	ys_sink_kafka_spool_stats(sink, &ss);
 	ys_sink_kafka_latency(sink, &lat);
+	getrusage(RUSAGE_SELF, &ru);
 	printf("{\"written\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"failed\":%" PRIu64
 	       ",\"spool_records\":%" PRIu64 ",\"spool_dropped\":%" PRIu64
 	       ",\"dropped_by_severity\":{\"1\":%" PRIu64 ",\"2\":%" PRIu64 ",\"3\":%" PRIu64
 	       ",\"4\":%" PRIu64 "},\"recovered\":%" PRIu64 ",\"write_s\":%.3f,\"total_s\":%.3f"
 	       ",\"lat_count\":%" PRIu64 ",\"lat_p50_us\":%" PRIu64 ",\"lat_p99_us\":%" PRIu64
-	       ",\"lat_max_us\":%" PRIu64 "}\n",
+	       ",\"lat_max_us\":%" PRIu64 ",\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f}\n",
 	       ds.written, st.kafka_delivered, st.kafka_failed, st.spool_records, st.spool_dropped,
 	       ss.dropped_by_sev[1], ss.dropped_by_sev[2], ss.dropped_by_sev[3],
 	       ss.dropped_by_sev[4], ss.recovered, (double)(t_written - t0) / 1e6,
-	       (double)(t_done - t0) / 1e6, lat.count, lat.p50_usec, lat.p99_usec, lat.max_usec);
+	       (double)(t_done - t0) / 1e6, lat.count, lat.p50_usec, lat.p99_usec, lat.max_usec,
+	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
 	fflush(stdout);
 out_free:
 	free(json);
