@@ -112,11 +112,17 @@ class Net:
             "02:00:5e:aa:00:02", "02:00:5e:aa:00:01")
         # The outer source port carries a hash of the inner flow, as VTEPs do for ECMP.
         sport = 49152 + fhash % 16384
-        outer = Ether(src=omac_s, dst=omac_d) / IP(src=osrc, dst=odst, ttl=64, id=fhash & 0xFFFF)
+        if ":" in osrc:
+            # IPv6 underlay: the UDP checksum is computed (zero is only tolerated for tunnels, RFC 6935).
+            outer = Ether(src=omac_s, dst=omac_d) / IPv6(src=osrc, dst=odst, hlim=64)
+            csum = {}
+        else:
+            outer = Ether(src=omac_s, dst=omac_d) / IP(src=osrc, dst=odst, ttl=64, id=fhash & 0xFFFF)
+            csum = {"chksum": 0}  # as VTEPs send it over IPv4
         if self.kind == "vxlan":
-            return outer / UDP(sport=sport, dport=4789, chksum=0) / VXLAN(vni=self.vni) / inner
+            return outer / UDP(sport=sport, dport=4789, **csum) / VXLAN(vni=self.vni) / inner
         if self.kind == "geneve":
-            return outer / UDP(sport=sport, dport=6081, chksum=0) / GENEVE(vni=self.vni, proto=0x6558) / inner
+            return outer / UDP(sport=sport, dport=6081, **csum) / GENEVE(vni=self.vni, proto=0x6558) / inner
         raise ValueError(self.kind)
 
     def tunnel(self):
@@ -136,6 +142,8 @@ NETS = {
     "umbrella": Net("umbrella", "qinq", vlans=(200, 300)),
     "hooli": Net("hooli", "plain"),
     "unassigned": Net("unassigned", "plain"),
+    # acme's second region: the same VNI over an IPv6 underlay.
+    "acme-v6underlay": Net("acme", "vxlan", vni=5001, vteps=("fd00:31::11", "fd00:31::12")),
 }
 
 
@@ -431,16 +439,19 @@ def scen_tenants(cap, ports):
         ("umbrella", "10.200.0.5", "10.200.0.80", None),
         ("hooli", "10.50.1.5", "10.50.1.80", None),
         ("unassigned", "192.168.77.5", "192.168.77.80", None),
+        ("acme-v6underlay", "10.0.0.6", "10.0.0.80", None),
     ]
-    for tenant, cli, srv, fixed_port in flows:
-        net = NETS[tenant]
+    for netname, cli, srv, fixed_port in flows:
+        net = NETS[netname]
+        tenant = net.tenant
         sport = fixed_port or ports()
         TcpSession(cap, net, cli, srv, sport, 80).exchange(
             http_get(SQLI_UNION, "shop.%s.example" % tenant), http_response(), dt=0.5)
         alerts.append(expect(9100101, tenant, cli, srv, 80, sport=sport, net=net,
                              note="UNION SELECT in the URI"))
     return {"description": "SQL injection (UNION SELECT) once per tenant: VXLAN, GENEVE, VLAN, QinQ, CIDR, "
-                           "unassigned; acme and globex share the exact inner 5-tuple",
+                           "unassigned; acme and globex share the exact inner 5-tuple; acme again over an "
+                           "IPv6 underlay",
             "alerts": alerts}
 
 
@@ -1025,10 +1036,14 @@ def count_encapsulations(frames):
         et = struct.unpack("!H", d[12:14])[0]
         if et in (0x8100, 0x88A8):
             n["vlan"] += 1
+        udp = None
         if et == 0x0800 and len(d) >= 14 + 20 + 8 and d[14 + 9] == 17:
-            ihl = (d[14] & 15) * 4
-            dport = struct.unpack("!H", d[14 + ihl + 2:14 + ihl + 4])[0]
-            body = d[14 + ihl + 8:]
+            udp = 14 + (d[14] & 15) * 4
+        elif et == 0x86DD and len(d) >= 14 + 40 + 8 and d[14 + 6] == 17:
+            udp = 14 + 40
+        if udp is not None:
+            dport = struct.unpack("!H", d[udp + 2:udp + 4])[0]
+            body = d[udp + 8:]
             if dport == 4789 and len(body) >= 8 and body[0] & 0x08:
                 n["vxlan"] += 1
             elif dport == 6081 and len(body) >= 8:
