@@ -201,6 +201,7 @@ def test_pack_is_consistent():
 
 def test_every_rule_has_traffic(traffic):
     """Each rule of the pack is exercised by at least one generated scenario."""
+    assert sorted(SCENARIOS) == sorted(traffic.manifest["pcaps"]), "SCENARIOS out of step with the generator"
     covered = {a["sid"] for e in traffic.manifest["pcaps"].values() for a in e["alerts"]}
     assert set(PACK) - covered == set(), "rules without traffic: %s" % sorted(set(PACK) - covered)
 
