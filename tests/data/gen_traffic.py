@@ -9,7 +9,7 @@ files and compare its alerts with the manifest, so the manifest is the specifica
 written from what the generator put on the wire, never from what a sensor reported.
 
 Tenants and where their traffic lives (same as rules/tenants.example.yaml):
-  acme      101  behind VXLAN VNI 5001   inner 10.0.0.0/24 (overlaps globex on purpose)
+  acme      101  behind VXLAN VNI 5001   inner 10.0.0.0/24 (overlaps globex on purpose); IPv4 and IPv6 underlay
   globex    102  behind GENEVE VNI 6001  inner 10.0.0.0/24
   initech   103  802.1Q VLAN 100         10.100.0.0/16
   umbrella  104  QinQ 200/300            10.200.0.0/16
