@@ -26,7 +26,20 @@ struct ys_app_flow_priv {
 	uint8_t probe_len[2];
 	bool nomatch[2]; /* this direction's start matched nothing */
 	uint8_t udp_pkts;
+	bool tunneled; /* switched protocol once (HTTP CONNECT): no second switch */
+	/* The parser state left behind by that switch: buffers of the switching call
+	 * point into it, so it is freed at the next call (or with the flow). */
+	const struct ys_app_parser *retired_parser;
+	void *retired;
 };
+
+static void retired_free(struct ys_app_flow_priv *ap)
+{
+	if (ap->retired && ap->retired_parser)
+		ap->retired_parser->state_free(ap->retired);
+	ap->retired = NULL;
+	ap->retired_parser = NULL;
+}
 
 int ys_dbuf_append(struct ys_dbuf *b, const void *data, size_t n, size_t limit)
 {
@@ -145,12 +158,13 @@ static void parser_stop(struct ys_app_flow *af)
 
 void ys_applayer_flow_release(void *app)
 {
-	struct ys_app_flow *af = app;
+	struct ys_app_flow_priv *ap = app; /* pub is its first member */
 
-	if (!af)
+	if (!ap)
 		return;
-	parser_stop(af);
-	free(af);
+	parser_stop(&ap->pub);
+	retired_free(ap);
+	free(ap);
 }
 
 static const struct ys_app_parser *parser_for(const struct ys_applayer_ctx *ctx,
@@ -187,40 +201,75 @@ static bool set_proto(struct ys_applayer_ctx *ctx, struct ys_app_flow *af, struc
 	return true;
 }
 
-static void feed(struct ys_applayer_ctx *ctx, struct ys_app_flow *af, int dir, const uint8_t *d,
-		 uint32_t len, uint32_t flags, uint64_t ts, struct ys_inspect *in)
+/* Returns 1 when the parser hands the flow over to another protocol (ctx->switch_off). */
+static int feed(struct ys_applayer_ctx *ctx, struct ys_app_flow *af, int dir, const uint8_t *d,
+		uint32_t len, uint32_t flags, uint64_t ts, struct ys_inspect *in)
 {
+	int rc;
+
 	if (!af->parser || af->stopped || !af->st)
-		return;
+		return 0;
 	ctx->cur_in = in;
-	if (af->parser->parse(ctx, af->st, dir, d, len, flags, ts, in) < 0) {
+	rc = af->parser->parse(ctx, af->st, dir, d, len, flags, ts, in);
+	if (rc < 0) {
 		if (flags & YS_STREAM_GAP)
 			ctx->st.gaps++;
 		/* Keep the state: buffers added by this call point into it. */
 		af->stopped = true;
 	}
 	ctx->cur_in = NULL;
+	return rc;
+}
+
+static void handle_tcp_dir(struct ys_applayer_ctx *ctx, struct ys_app_flow_priv *ap,
+			   struct ys_flow *f, int dir, const uint8_t *d, uint32_t len,
+			   uint32_t flags, uint64_t ts, struct ys_inspect *in);
+
+/*
+ * Feed a TCP parser; when it hands over (an HTTP CONNECT tunnel was set up),
+ * detection starts again on the rest of the bytes, as on a new connection.
+ */
+static void feed_tcp(struct ys_applayer_ctx *ctx, struct ys_app_flow_priv *ap, struct ys_flow *f,
+		     int dir, const uint8_t *d, uint32_t len, uint32_t flags, uint64_t ts,
+		     struct ys_inspect *in)
+{
+	struct ys_app_flow *af = &ap->pub;
+	uint32_t off;
+
+	if (feed(ctx, af, dir, d, len, flags, ts, in) != 1 || ap->tunneled)
+		return;
+	off = ctx->switch_off < len ? ctx->switch_off : len;
+	ap->tunneled = true;
+	ap->retired = af->st;
+	ap->retired_parser = af->parser;
+	af->st = NULL;
+	af->parser = NULL;
+	af->proto = YS_APP_UNKNOWN;
+	af->stopped = false;
+	memset(ap->probe_len, 0, sizeof(ap->probe_len));
+	memset(ap->nomatch, 0, sizeof(ap->nomatch));
+	ctx->st.tunnels++;
+	if (len > off)
+		handle_tcp_dir(ctx, ap, f, dir, d + off, len - off, flags, ts, in);
 }
 
 /* TCP: detection on the first bytes of DIR, then parsing. */
 static void handle_tcp_dir(struct ys_applayer_ctx *ctx, struct ys_app_flow_priv *ap,
-			   struct ys_flow *f, int dir, const struct ys_stream_delivery *dl,
-			   uint64_t ts, struct ys_inspect *in)
+			   struct ys_flow *f, int dir, const uint8_t *d, uint32_t len,
+			   uint32_t flags, uint64_t ts, struct ys_inspect *in)
 {
 	struct ys_app_flow *af = &ap->pub;
-	const uint8_t *d = dl->data;
-	uint32_t len = dl->len;
 	enum ys_app_proto p;
 	bool need_more = false;
 
 	if (af->proto != YS_APP_UNKNOWN) {
-		feed(ctx, af, dir, d, len, dl->flags, ts, in);
+		feed_tcp(ctx, ap, f, dir, d, len, flags, ts, in);
 		return;
 	}
 	if (ap->nomatch[dir])
 		return;
 	if (len == 0) {
-		if (dl->flags & (YS_STREAM_EOF | YS_STREAM_GAP))
+		if (flags & (YS_STREAM_EOF | YS_STREAM_GAP))
 			ap->nomatch[dir] = true;
 		goto out_decide_failed;
 	}
@@ -228,7 +277,7 @@ static void handle_tcp_dir(struct ys_applayer_ctx *ctx, struct ys_app_flow_priv 
 		p = ys_app_detect_tcp(d, len, dir, f->client_port, f->server_port, &need_more);
 		if (p != YS_APP_UNKNOWN) {
 			if (set_proto(ctx, af, f, p))
-				feed(ctx, af, dir, d, len, dl->flags, ts, in);
+				feed_tcp(ctx, ap, f, dir, d, len, flags, ts, in);
 			return;
 		}
 		if (!need_more || len >= YS_APP_PROBE_BYTES) {
@@ -247,8 +296,9 @@ static void handle_tcp_dir(struct ys_applayer_ctx *ctx, struct ys_app_flow_priv 
 				      f->server_port, &need_more);
 		if (p != YS_APP_UNKNOWN) {
 			if (set_proto(ctx, af, f, p)) {
-				feed(ctx, af, dir, ap->probe[dir], ap->probe_len[dir], 0, ts, in);
-				feed(ctx, af, dir, d + take, len - take, dl->flags, ts, in);
+				feed_tcp(ctx, ap, f, dir, ap->probe[dir], ap->probe_len[dir], 0, ts,
+					 in);
+				feed_tcp(ctx, ap, f, dir, d + take, len - take, flags, ts, in);
 			}
 			return;
 		}
@@ -297,6 +347,8 @@ int ys_applayer_handle(struct ys_applayer_ctx *ctx, const struct ys_stream_ctx *
 		return -EINVAL;
 	n0 = in->nbufs;
 	ap = f->app;
+	if (ap && ap->retired) /* the last call's buffers are no longer in use */
+		retired_free(ap);
 	if (!ap) {
 		if (f->proto != 6 && f->proto != 17)
 			return 0;
@@ -316,10 +368,12 @@ int ys_applayer_handle(struct ys_applayer_ctx *ctx, const struct ys_stream_ctx *
 			if (dl->flags & YS_STREAM_RESET) {
 				/* A new session on the same tuple: start detection over. */
 				parser_stop(&ap->pub);
+				retired_free(ap);
 				memset(ap, 0, sizeof(*ap));
 			}
 			if (dl->len || dl->flags)
-				handle_tcp_dir(ctx, ap, f, dir, dl, ts_usec, in);
+				handle_tcp_dir(ctx, ap, f, dir, dl->data, dl->len, dl->flags,
+					       ts_usec, in);
 		}
 	}
 	in->app_proto = (uint16_t)ap->pub.proto;

@@ -10,6 +10,10 @@
  *   SSH       banners (proto and software version)
  *   SMTP, FTP detected by banner/command only (app_proto, no buffers)
  *
+ * An HTTP CONNECT that the proxy accepts turns the connection into a tunnel:
+ * detection starts again on the tunnelled bytes (TLS to the real server, say),
+ * once per flow, and app_proto becomes the tunnelled protocol.
+ *
  * Detection looks at the first bytes of each direction (TCP: in-order stream
  * bytes from the stream stage; UDP: the payload): HTTP method/status line, TLS
  * record + handshake header, SSH banner, DNS by port 53 or strict structure.
@@ -72,6 +76,7 @@ struct ys_applayer_stats {
 	uint64_t tls_malformed;
 	uint64_t gaps;		/* parsers stopped by a stream gap */
 	uint64_t tx_limit_hits; /* flows abandoned at YS_APP_MAX_LIVE_TX */
+	uint64_t tunnels;	/* HTTP CONNECT tunnels whose content was detected anew */
 };
 
 struct ys_applayer_ctx;

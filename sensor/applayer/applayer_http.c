@@ -617,6 +617,13 @@ static int feed_req(struct ys_http_state *s, const struct timeval *tv, const uin
 {
 	int rc = htp_connp_req_data(s->connp, tv, d, len);
 
+	if (rc == HTP_STREAM_TUNNEL) {
+		/* The proxy accepted a CONNECT: this data is another protocol. libhtp
+		 * answers TUNNEL at the first call after the 2xx, before parsing anything
+		 * (its "consumed" count is not meaningful then), so all of it is. */
+		s->ctx->switch_off = 0;
+		return 1;
+	}
 	if (rc == HTP_STREAM_DATA_OTHER) {
 		/* libhtp waits for the response (CONNECT, 100-continue): keep the rest. */
 		size_t used = htp_connp_req_data_consumed(s->connp);
@@ -656,12 +663,19 @@ static int http_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint
 				rc = feed_req(s, &tv, d, len);
 			}
 		} else {
-			rc = htp_connp_res_data(s->connp, &tv, d, len) == HTP_STREAM_ERROR ? -1 : 0;
+			int r = htp_connp_res_data(s->connp, &tv, d, len);
+
+			rc = r == HTP_STREAM_ERROR ? -1 : 0;
+			if (r == HTP_STREAM_TUNNEL) {
+				ctx->switch_off = 0; /* as for requests, see feed_req() */
+				rc = 1;
+			}
 			if (rc == 0 && s->pending.len) {
 				struct ys_dbuf p = s->pending;
 
 				s->pending = (struct ys_dbuf){ 0 };
-				rc = feed_req(s, &tv, p.p, p.len);
+				/* Held request bytes are not this call's data: no switch from them. */
+				rc = feed_req(s, &tv, p.p, p.len) < 0 ? -1 : 0;
 				ys_dbuf_free(&p);
 			}
 		}
@@ -679,7 +693,7 @@ static int http_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint
 		ctx->st.http_errors++;
 		return -1;
 	}
-	return 0;
+	return rc == 1 ? 1 : 0;
 }
 
 static void eve_bstr(json_t *o, const char *key, const bstr *b)

@@ -35,7 +35,9 @@ struct ys_app_parser {
 	enum ys_app_proto proto;
 	void *(*state_new)(struct ys_applayer_ctx *ctx, const struct ys_flow *f);
 	void (*state_free)(void *st);
-	/* Returns 0, or -1 when the parser gives up on the flow (no more calls). */
+	/* Returns 0; -1 when the parser gives up on the flow (no more calls); 1 when
+	 * the connection becomes a tunnel (HTTP CONNECT) whose bytes, from
+	 * ctx->switch_off of this call's data on, are another protocol. */
 	int (*parse)(struct ys_applayer_ctx *ctx, void *st, int dir, const uint8_t *data,
 		     uint32_t len, uint32_t flags, uint64_t ts_usec, struct ys_inspect *in);
 	int (*eve)(const void *st, uint64_t tx_id, json_t *obj);
@@ -61,6 +63,8 @@ struct ys_applayer_ctx {
 	void *htp_cfg; /* htp_cfg_t *, shared by this worker's HTTP flows */
 	/* Set for the duration of a parse() call: where hooks add buffers. */
 	struct ys_inspect *cur_in;
+	/* parse() returned 1: the new protocol starts at this offset of its data. */
+	uint32_t switch_off;
 };
 
 /* applayer_http.c: libhtp configuration for a ctx. */

@@ -576,6 +576,25 @@ static void test_tls_session(void **state)
 	sess_free(s);
 }
 
+static void test_http_connect_tunnel(void **state)
+{
+	struct sess *s = sess_new(6, 46666, 3128);
+	uint8_t rec[512];
+	size_t n;
+
+	send_str(s, 0, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+	assert_int_equal(ys_applayer_proto(&s->flow), YS_APP_HTTP);
+	expect(s, YS_BUF_HTTP_METHOD, TS, "CONNECT");
+	send_str(s, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+	/* Inside the tunnel: TLS to the real server, detected and parsed anew. */
+	n = record(rec, 1, client_hello_body, sizeof(client_hello_body));
+	packet(s, 0, ACK, rec, (uint32_t)n);
+	assert_int_equal(ys_applayer_proto(&s->flow), YS_APP_TLS);
+	expect(s, YS_BUF_TLS_SNI, TS, "example.com");
+	assert_int_equal(ys_applayer_stats(s->actx)->tunnels, 1);
+	sess_free(s);
+}
+
 static void test_ssh(void **state)
 {
 	struct sess *s = sess_new(6, 45555, 2222);
@@ -618,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_dns_udp_and_tcp),
 		cmocka_unit_test(test_tls_fingerprints),
 		cmocka_unit_test(test_tls_session),
+		cmocka_unit_test(test_http_connect_tunnel),
 		cmocka_unit_test(test_ssh),
 		cmocka_unit_test(test_names),
 	};
