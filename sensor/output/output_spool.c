@@ -796,7 +796,8 @@ static int ys_spool_recover(struct ys_spool *sp, char *err, size_t errlen)
 		if (seq >= sp->next_seq)
 			sp->next_seq = seq + 1;
 	}
-	qsort(sp->segs, sp->nsegs, sizeof(sp->segs[0]), ys_spool_seg_cmp);
+	if (sp->nsegs) /* qsort(NULL, 0, ...) is undefined */
+		qsort(sp->segs, sp->nsegs, sizeof(sp->segs[0]), ys_spool_seg_cmp);
 	buf = malloc(YS_SPOOL_MAX_RECORD);
 	if (!buf) {
 		rc = -ENOMEM;
