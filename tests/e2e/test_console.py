@@ -221,7 +221,8 @@ def pipeline():
         sconf.setdefault('sensor', {}).update({'id': 'e2e-rack-a-1', 'rack': 'rack-a'})
         sconf['outputs'] = {
             'eve': {'enabled': True, 'filename': 'eve.json'},
-            'kafka': {'brokers': [brokers], 'topic': 'yunshao.alerts', 'stats-topic': 'yunshao.sensor-stats',
+            'kafka': {'enabled': True, 'brokers': [brokers], 'topic': 'yunshao.alerts',
+                      'stats-topic': 'yunshao.sensor-stats',
                       'stats-interval': 1, 'require-broker': True,
                       'spool': {'dir': os.path.join(p.tmp, 'spool')}},
         }
@@ -236,11 +237,11 @@ def pipeline():
         with open(os.path.join(out, 'eve.json')) as f:
             p.eve = [json.loads(line) for line in f if line.strip()]
         assert p.eve, 'the sensor raised no alert on the sample traffic'
+        # (stats.json is written before the Kafka sink's final flush, so its delivery
+        # counters may lag: ingest's store is the proof, below.)
         with open(os.path.join(out, 'stats.json')) as f:
-            delivered = json.load(f).get('output', {}).get('kafka_delivered', 0)
-        assert delivered == len(p.eve), \
-            'the sensor delivered %d of %d alerts to Kafka (outputs.kafka: %s)' % (
-                delivered, len(p.eve), r.stderr.strip()[-500:])
+            p.sensor_output = json.load(f).get('output', {})
+        p.sensor_log = r.stderr.strip()[-800:]
 
         # 5. ingest has stored every alert and correlated some incidents
         def stored():
@@ -254,7 +255,8 @@ def pipeline():
                 cursor = page.get('next_cursor')
                 if not cursor:
                     return n >= len(p.eve) and n
-        wait_for(stored, 120, '%d alerts stored by ingest' % len(p.eve))
+        wait_for(stored, 120, '%d alerts stored by ingest (sensor output %s; sensor log: %s)' % (
+            len(p.eve), p.sensor_output, p.sensor_log))
         incidents = wait_for(
             lambda: api(p.base, p.tokens['admin'], '/api/v1/incidents?limit=1000')[1]['incidents'],
             60, 'incidents from correlation')
