@@ -287,6 +287,39 @@ static bool sig_in_pkt_groups(const struct ys_sig *s)
 	return s->buf_mask == 0;
 }
 
+/* Call FN for each port of a (small) set, walking its ranges. */
+static void port_set_each(const struct ys_port_set *ps, void (*fn)(void *u, uint32_t p), void *u)
+{
+	static const struct ys_port_range all = { 0, 65535 };
+	const struct ys_port_range *pos = ps->npos ? ps->pos : &all;
+	uint32_t npos = ps->npos ? ps->npos : 1;
+
+	for (uint32_t r = 0; r < npos; r++)
+		for (uint32_t p = pos[r].lo; p <= pos[r].hi; p++) {
+			bool neg = false;
+			for (uint32_t k = 0; k < ps->nneg && !neg; k++)
+				neg = p >= ps->neg[k].lo && p <= ps->neg[k].hi;
+			if (!neg)
+				fn(u, p);
+		}
+}
+
+struct fill_ctx {
+	uint32_t *cnt, *start, *lists;
+	uint32_t sig;
+};
+
+static void count_port(void *u, uint32_t p)
+{
+	((struct fill_ctx *)u)->cnt[p]++;
+}
+
+static void fill_port(void *u, uint32_t p)
+{
+	struct fill_ctx *f = u;
+	f->lists[f->start[p] + f->cnt[p]++] = f->sig;
+}
+
 static uint64_t list_hash(const uint32_t *v, uint32_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ull ^ n;
@@ -323,9 +356,8 @@ static int build_pc_dir(struct ys_detect_engine *eng, int pc, int dir)
 			any[nany++] = i;
 			continue;
 		}
-		for (uint32_t p = 0; p < 65536; p++)
-			if (ys_port_set_match(ps, (uint16_t)p))
-				cnt[p]++;
+		struct fill_ctx fc = { .cnt = cnt };
+		port_set_each(ps, count_port, &fc);
 	}
 	eng->any_group[pc][dir] = nany ? group_build(eng, any, nany, YS_BUF_PACKET, true, &rc) : 0;
 	if (rc < 0)
@@ -361,28 +393,8 @@ static int build_pc_dir(struct ys_detect_engine *eng, int pc, int dir)
 		const struct ys_port_set *ps = sig_key_ports(s, dir);
 		if (!ps)
 			continue;
-		/* walk the ranges instead of all ports: positive ranges minus negatives */
-		for (uint32_t p = 0; p < 65536; p++) {
-			if (ps->npos) {
-				/* jump quickly over gaps */
-				bool in = false;
-				for (uint32_t r = 0; r < ps->npos; r++)
-					if (p >= ps->pos[r].lo && p <= ps->pos[r].hi) {
-						in = true;
-						break;
-					}
-				if (!in) {
-					uint32_t next = 65536;
-					for (uint32_t r = 0; r < ps->npos; r++)
-						if (ps->pos[r].lo > p && ps->pos[r].lo < next)
-							next = ps->pos[r].lo;
-					p = next - 1;
-					continue;
-				}
-			}
-			if (ys_port_set_match(ps, (uint16_t)p))
-				lists[start[p] + cnt[p]++] = i;
-		}
+		struct fill_ctx fc = { .cnt = cnt, .start = start, .lists = lists, .sig = i };
+		port_set_each(ps, fill_port, &fc);
 	}
 	/* dedupe identical per-port lists */
 	for (uint32_t p = 0; p < 65536; p++) {
@@ -445,6 +457,36 @@ int ys_detect_groups_build(struct ys_detect_engine *eng)
 		if (rc < 0)
 			goto out;
 	}
+	for (int d = 0; d < 2; d++) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < eng->nsigs; i++) {
+			const struct ys_sig *s = eng->sigs[i];
+			if ((s->pclass_mask & (1u << YS_PC_TCP)) && sig_in_dir(s, d) &&
+			    s->fp_sm >= 0 && s->fp_buf == YS_BUF_PACKET &&
+			    ((s->flags & (YS_SIG_F_TCP_PKT | YS_SIG_F_REQ_PACKET)) ||
+			     (s->flow & YS_FLOW_NO_STREAM)))
+				v[n++] = i;
+		}
+		/* no nofp list: those rules are already in the port groups */
+		eng->pktonly_group[d] = n ? group_build(eng, v, n, YS_BUF_PACKET, false, &rc) : 0;
+		if (rc < 0)
+			goto out;
+	}
+	for (int d = 0; d < 2; d++) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < eng->nsigs; i++) {
+			const struct ys_sig *s = eng->sigs[i];
+			if ((s->pclass_mask & (1u << YS_PC_TCP)) && sig_in_dir(s, d) &&
+			    s->fp_sm >= 0 && s->fp_buf == YS_BUF_PACKET &&
+			    ((s->flags & (YS_SIG_F_TCP_PKT | YS_SIG_F_REQ_PACKET)) ||
+			     (s->flow & YS_FLOW_NO_STREAM)))
+				v[n++] = i;
+		}
+		/* no nofp list: those rules are already in the port groups */
+		eng->pktonly_group[d] = n ? group_build(eng, v, n, YS_BUF_PACKET, false, &rc) : 0;
+		if (rc < 0)
+			goto out;
+	}
 	eng->napp_nofp = 0;
 	for (uint32_t i = 0; i < eng->nsigs; i++)
 		if (eng->sigs[i]->fp_sm < 0 && eng->sigs[i]->buf_mask)
@@ -463,10 +505,6 @@ int ys_detect_groups_build(struct ys_detect_engine *eng)
 			if (len - 1 > eng->stream_overlap)
 				eng->stream_overlap = len - 1;
 		}
-		if ((s->pclass_mask & (1u << YS_PC_TCP)) &&
-		    (s->flags & (YS_SIG_F_TCP_PKT | YS_SIG_F_REQ_PACKET) ||
-		     (s->flow & YS_FLOW_NO_STREAM)))
-			eng->has_pkt_only = true;
 	}
 out:
 	free(v);

@@ -387,6 +387,9 @@ struct ys_detect_engine {
 	 * port-agnostic rules and a port-indexed table of group numbers (0 = none,
 	 * else index + 1). */
 	uint32_t any_group[YS_PC_COUNT][2];
+	/* TCP rules that inspect raw packets even on reassembled sessions
+	 * (tcp-pkt, dsize, flow:no_stream), per direction, any port. */
+	uint32_t pktonly_group[2];
 	uint16_t *port_group[YS_PC_COUNT][2];
 	/* One database per app-layer buffer. */
 	uint32_t buf_group[YS_BUF_COUNT];
@@ -396,8 +399,8 @@ struct ys_detect_engine {
 	ys_detect_scan_hook_fn scan_hook; /* benchmark only */
 	void *scan_hook_user;
 	uint32_t stream_overlap; /* longest fast pattern - 1: stream bytes rescanned */
-	bool has_pkt_only;	 /* some TCP rules must see raw packets (tcp-pkt, dsize) */
-	void *proto_scratch;	 /* hs_scratch_t * allocated against every database */
+
+	void *proto_scratch; /* hs_scratch_t * allocated against every database */
 };
 
 int ys_detect_sig_parse(struct ys_detect_engine *eng, const char *text, const char *file,

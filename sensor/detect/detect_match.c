@@ -150,8 +150,14 @@ static int match_content(const struct ys_sm *sms, uint32_t i, uint32_t n, const 
 				return 0;
 			return match_from(sms, i + 1, n, d, len, prev_end, st);
 		}
-		if (!hit)
+		if (!hit) {
+			/* The window reached the end of the buffer: moving the previous
+			 * match forward only shrinks it, so backtracking cannot help. */
+			if (end == (int64_t)len && (sm->flags & YS_CF_RELATIVE) &&
+			    !(sm->flags & YS_CF_ENDSWITH))
+				return -1;
 			return 0;
+		}
 		uint32_t pos = (uint32_t)(hit - d);
 		int r = match_from(sms, i + 1, n, d, len, pos + plen, st);
 		if (r != 0)

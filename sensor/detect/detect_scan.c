@@ -368,12 +368,14 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 	if (eng->port_group[pc][dir])
 		gport = eng->port_group[pc][dir][dir ? pkt->sport : pkt->dport];
 	bool stream_mode = pc == YS_PC_TCP && pkt->flow && ys_stream_active(pkt->flow);
-	if (!stream_mode || eng->has_pkt_only) {
+	if (!stream_mode) {
 		scan_group(ctx, gany, pkt->payload, pkt->payload_len, true);
 		scan_group(ctx, gport, pkt->payload, pkt->payload_len, true);
 	} else {
+		/* payload rules see the stream below; only packet rules the payload */
 		scan_group(ctx, gany, NULL, 0, true);
 		scan_group(ctx, gport, NULL, 0, true);
+		scan_group(ctx, eng->pktonly_group[dir], pkt->payload, pkt->payload_len, false);
 	}
 	if (stream_mode && stream && stream->len > stream->prefix_len) {
 		/* the new bytes plus enough old ones for a split fast pattern */
