@@ -13,6 +13,9 @@
  *    refuses the dispatcher). No tenant metadata then: hw_tenant stays 0 and
  *    user space classifies.
  * A foreign program without our map is left alone and the open fails.
+ * The map is found through the interface (not through ys_capture_params.bpf),
+ * so this backend does not link the loader and works with whichever of the two
+ * is attached.
  *
  * Binding tries zero-copy first and falls back to copy mode (veth and most
  * virtual NICs have no zero-copy). Frames handed to the worker are returned to
@@ -40,6 +43,7 @@
 #include <xdp/xsk.h>
 
 #include "sensor_bpf.h"
+#include "ys_log.h"
 
 #define YS_XSK_FRAMES	  4096 /* = fill ring: every frame is always in a ring or with us */
 #define YS_XSK_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
@@ -254,6 +258,10 @@ static struct ys_capture *ys_xsk_open(const struct ys_capture_params *p, unsigne
 			goto out_close;
 		}
 	}
+	ys_notice("capture", "af-xdp %s queue %u: %s mode, %s", p->source, c->queue,
+		  c->zerocopy ? "zero-copy" : "copy",
+		  c->xsks_map_fd >= 0 ? "sensor XDP program (tenant metadata)"
+				      : "libxdp's own XDP program (no tenant metadata)");
 	return c;
 
 out_close:
