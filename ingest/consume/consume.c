@@ -34,6 +34,9 @@ struct ys_consumer {
 	/* the batch in hand: highest offset per partition, and its first offset */
 	rd_kafka_topic_partition_list_t *batch;
 	bool in_batch;
+	/* stored, offsets not yet committed */
+	rd_kafka_topic_partition_list_t *stored;
+	int64_t stored_since;
 	uint64_t produce_failures;
 };
 
@@ -89,14 +92,50 @@ static void ys_batch_note(struct ys_consumer *c, const rd_kafka_message_t *msg)
 	tp->offset = msg->offset + 1; /* commit = next offset to read */
 }
 
-/* Commit the stored batch's offsets (synchronously: the next owner must see them). */
-static int ys_batch_commit_offsets(struct ys_consumer *c)
+/* Offsets of stored batches not yet committed: per partition, the next offset to read. */
+static int ys_stored_merge(struct ys_consumer *c)
+{
+	for (int i = 0; i < c->batch->cnt; i++) {
+		const rd_kafka_topic_partition_t *b = &c->batch->elems[i];
+		rd_kafka_topic_partition_t *tp;
+
+		tp = rd_kafka_topic_partition_list_find(c->stored, b->topic, b->partition);
+		if (!tp)
+			tp = rd_kafka_topic_partition_list_add(c->stored, b->topic, b->partition);
+		if (b->offset > tp->offset)
+			tp->offset = b->offset;
+	}
+	if (c->batch->cnt && !c->stored_since)
+		c->stored_since = ys_mono_ms();
+	return 0;
+}
+
+/*
+ * Commit the offsets of what is stored. SYNC (revoke, shutdown): wait for the
+ * producer's outputs and for the commit itself, since the next owner starts
+ * from it. Otherwise commit without waiting, as soon as every output produced
+ * so far is acknowledged, or flush once a second at the latest: a per-batch
+ * flush and synchronous commit would cost more than the batch.
+ */
+static int ys_commit_stored(struct ys_consumer *c, bool sync)
 {
 	rd_kafka_resp_err_t err;
 
-	if (c->batch->cnt == 0)
+	if (c->stored->cnt == 0)
 		return 0;
-	err = rd_kafka_commit(c->rk, c->batch, 0);
+	if (!sync && rd_kafka_outq_len(c->prk) > 0 && ys_mono_ms() - c->stored_since < 1000)
+		return 0; /* outputs still in flight: their inputs stay uncommitted */
+	/* Dead letters and by-source summaries must be in Kafka before we move past the input. */
+	if (rd_kafka_outq_len(c->prk) > 0 &&
+	    rd_kafka_flush(c->prk, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		ys_warn(YS_CMOD, "producer flush timed out; %d messages still queued, offsets kept",
+			rd_kafka_outq_len(c->prk));
+		return -ETIMEDOUT;
+	}
+	err = rd_kafka_commit(c->rk, c->stored, sync ? 0 : 1);
+	rd_kafka_topic_partition_list_destroy(c->stored);
+	c->stored = rd_kafka_topic_partition_list_new(16);
+	c->stored_since = 0;
 	if (err) {
 		atomic_fetch_add(&c->m->kafka_commit_failures, 1);
 		ys_warn(YS_CMOD,
@@ -105,6 +144,18 @@ static int ys_batch_commit_offsets(struct ys_consumer *c)
 		return -EIO;
 	}
 	return 0;
+}
+
+static void ys_offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+				rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	struct ys_consumer *c = opaque;
+
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		atomic_fetch_add(&c->m->kafka_commit_failures, 1);
+		ys_warn(YS_CMOD, "offset commit failed (a replay is harmless): %s",
+			rd_kafka_err2str(err));
+	}
 }
 
 static void ys_batch_reset(struct ys_consumer *c)
@@ -134,26 +185,22 @@ static void ys_batch_rewind(struct ys_consumer *c)
 	}
 }
 
-/* Finish the batch in hand: store commit, producer flush, offset commit. */
-static int ys_batch_finish(struct ys_consumer *c)
+/* Finish the batch in hand: store commit, then its offsets (see ys_commit_stored). */
+static int ys_batch_finish(struct ys_consumer *c, bool sync)
 {
 	int ret;
 
-	if (!c->in_batch)
-		return 0;
-	ret = ys_pipeline_commit(c->pl);
-	if (ret) {
-		ys_batch_rewind(c);
+	if (c->in_batch) {
+		ret = ys_pipeline_commit(c->pl);
+		if (ret) {
+			ys_batch_rewind(c);
+			ys_batch_reset(c);
+			return ret;
+		}
+		ys_stored_merge(c);
 		ys_batch_reset(c);
-		return ret;
 	}
-	/* Dead letters and by-source summaries must be in Kafka before we move past the input. */
-	if (rd_kafka_flush(c->prk, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		ys_warn(YS_CMOD, "producer flush timed out; %d messages still queued",
-			rd_kafka_outq_len(c->prk));
-	ret = ys_batch_commit_offsets(c);
-	ys_batch_reset(c);
-	return ret;
+	return ys_commit_stored(c, sync);
 }
 
 static void ys_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -171,7 +218,7 @@ static void ys_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		ys_notice(YS_CMOD, "revoking %d partitions: finishing the batch in hand first",
 			  parts->cnt);
 		if (c->pl)
-			ys_batch_finish(c);
+			ys_batch_finish(c, true);
 		rd_kafka_assign(rk, NULL);
 		break;
 	default:
@@ -314,6 +361,7 @@ struct ys_consumer *ys_consumer_new(const struct ys_consumer_conf *cc, struct ys
 	c->batch_max = (int)bmax;
 	c->batch_ms = (int)bms;
 	c->batch = rd_kafka_topic_partition_list_new(16);
+	c->stored = rd_kafka_topic_partition_list_new(16);
 
 	{
 		const struct ys_kafka_prop defs[] = {
@@ -336,6 +384,7 @@ struct ys_consumer *ys_consumer_new(const struct ys_consumer_conf *cc, struct ys
 		rd_kafka_conf_set_opaque(conf, c);
 		rd_kafka_conf_set_error_cb(conf, ys_consumer_error_cb);
 		rd_kafka_conf_set_rebalance_cb(conf, ys_rebalance_cb);
+		rd_kafka_conf_set_offset_commit_cb(conf, ys_offset_commit_cb);
 		c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 		if (!c->rk) {
 			rd_kafka_conf_destroy(conf);
@@ -504,8 +553,7 @@ int ys_consumer_run(struct ys_consumer *c, volatile sig_atomic_t *stop, void (*t
 				break;
 			}
 		}
-		if (c->in_batch)
-			ys_batch_finish(c);
+		ys_batch_finish(c, false);
 		rd_kafka_poll(c->prk, 0);
 		now = ys_mono_ms();
 		if (tick && now >= next_tick) {
@@ -525,8 +573,8 @@ void ys_consumer_free(struct ys_consumer *c)
 	if (!c)
 		return;
 	if (c->rk) {
-		if (c->in_batch && c->pl)
-			ys_batch_finish(c);
+		if (c->pl)
+			ys_batch_finish(c, true);
 		/* Leaving the group triggers the revoke callback, which commits what is stored. */
 		rd_kafka_consumer_close(c->rk);
 		rd_kafka_destroy(c->rk);
@@ -539,5 +587,7 @@ void ys_consumer_free(struct ys_consumer *c)
 	}
 	if (c->batch)
 		rd_kafka_topic_partition_list_destroy(c->batch);
+	if (c->stored)
+		rd_kafka_topic_partition_list_destroy(c->stored);
 	free(c);
 }

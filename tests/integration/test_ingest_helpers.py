@@ -90,10 +90,18 @@ class Kafka:
         self.bootstrap = f"127.0.0.1:{self.port}"
 
     def start(self):
-        r = subprocess.run([KAFKA_SH, "start"], env=self.env, capture_output=True, text=True,
-                           timeout=300)
-        if r.returncode != 0:
-            raise RuntimeError(f"kafka.sh start failed: {r.stdout}\n{r.stderr}")
+        # kafka.sh picks a random cluster id; one that starts with '-' is taken for an option
+        # by kafka-storage (reported to the kafka engineer), so a failed format is retried.
+        for attempt in range(3):
+            r = subprocess.run([KAFKA_SH, "start"], env=self.env, capture_output=True, text=True,
+                               timeout=300)
+            if r.returncode == 0:
+                return
+            if "formatting KRaft storage" not in r.stderr:
+                break
+            shutil.rmtree(self.dir, ignore_errors=True)
+            os.makedirs(self.dir)
+        raise RuntimeError(f"kafka.sh start failed: {r.stdout}\n{r.stderr}")
 
     def stop(self):
         subprocess.run([KAFKA_SH, "stop"], env=self.env, capture_output=True, timeout=120)
