@@ -346,6 +346,7 @@ int ys_applayer_handle(struct ys_applayer_ctx *ctx, const struct ys_stream_ctx *
 	if (!ctx || !f || !in)
 		return -EINVAL;
 	n0 = in->nbufs;
+	ctx->gen++;
 	ap = f->app;
 	if (ap && ap->retired) /* the last call's buffers are no longer in use */
 		retired_free(ap);

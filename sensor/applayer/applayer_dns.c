@@ -29,6 +29,8 @@ struct ys_dns_state {
 	struct ys_dns_msg *ring[YS_DNS_RING];
 	uint64_t ring_tx[YS_DNS_RING];
 	unsigned head, used;
+	uint64_t gen;	       /* ctx->gen of the packet that filled ring slots last */
+	unsigned gen_msgs;     /* messages parsed for that packet (<= YS_DNS_RING) */
 	struct ys_dbuf tcp[2]; /* partial TCP message per direction */
 };
 
@@ -242,14 +244,19 @@ static void dns_free(void *st)
 
 /* One whole message of direction DIR. */
 static void dns_message(struct ys_applayer_ctx *ctx, struct ys_dns_state *s, int dir,
-			const uint8_t *d, uint32_t len, struct ys_inspect *in, unsigned *nmsg)
+			const uint8_t *d, uint32_t len, struct ys_inspect *in)
 {
 	unsigned slot = s->head % YS_DNS_RING;
 	struct ys_dns_msg *m;
 	uint64_t tx;
 	bool response;
 
-	if (*nmsg >= YS_DNS_RING) /* buffers of this call still point into the ring */
+	if (s->gen != ctx->gen) {
+		s->gen = ctx->gen;
+		s->gen_msgs = 0;
+	}
+	/* Buffers added for this packet still point into the ring: do not reuse it. */
+	if (s->gen_msgs >= YS_DNS_RING)
 		return;
 	if (!s->ring[slot] && !(s->ring[slot] = malloc(sizeof(struct ys_dns_msg))))
 		return;
@@ -275,7 +282,7 @@ static void dns_message(struct ys_applayer_ctx *ctx, struct ys_dns_state *s, int
 	s->head++;
 	if (s->used < YS_DNS_RING)
 		s->used++;
-	(*nmsg)++;
+	s->gen_msgs++;
 	if (response) {
 		uint16_t fl = dir ? YS_BUF_F_TO_CLIENT : YS_BUF_F_TO_SERVER;
 
@@ -309,11 +316,10 @@ static int dns_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint8
 {
 	struct ys_dns_state *s = st;
 	struct ys_dbuf *b = &s->tcp[dir ? 1 : 0];
-	unsigned nmsg = 0;
 
 	if (s->udp) {
 		if (d && len)
-			dns_message(ctx, s, dir, d, len, in, &nmsg);
+			dns_message(ctx, s, dir, d, len, in);
 		return 0;
 	}
 	if (flags & YS_STREAM_GAP) {
@@ -328,7 +334,7 @@ static int dns_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint8
 			uint32_t ml = rd16(d); /* whole message in place: no copy */
 
 			if (ml)
-				dns_message(ctx, s, dir, d + 2, ml, in, &nmsg);
+				dns_message(ctx, s, dir, d + 2, ml, in);
 			d += 2 + ml;
 			len -= 2 + ml;
 			continue;
@@ -341,9 +347,9 @@ static int dns_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint8
 		d += take;
 		len -= take;
 		if (b->len >= 2 && b->len == 2u + rd16(b->p)) {
-			/* Copy out: the buffers added must outlive the reuse of B. */
+			/* Names were copied into the ring: B may be reused at once. */
 			if (rd16(b->p))
-				dns_message(ctx, s, dir, b->p + 2, rd16(b->p), in, &nmsg);
+				dns_message(ctx, s, dir, b->p + 2, rd16(b->p), in);
 			b->len = 0;
 		}
 	}

@@ -49,6 +49,7 @@ struct ys_http_side {
 
 struct ys_http_tx {
 	uint64_t id;
+	uint64_t shown_gen; /* ctx->gen of the packet that last presented it */
 	bool progressed;
 	bool is_post;		     /* POST or PUT: the request body is also file.data */
 	struct ys_http_side side[2]; /* 0 request, 1 response */
@@ -551,7 +552,8 @@ static void reap(struct ys_http_state *s)
 		}
 		r = htp_tx_get_user_data(tx);
 		if (tx->request_progress != HTP_REQUEST_COMPLETE ||
-		    tx->response_progress != HTP_RESPONSE_COMPLETE || (r && r->progressed))
+		    tx->response_progress != HTP_RESPONSE_COMPLETE ||
+		    (r && (r->progressed || r->shown_gen == s->ctx->gen)))
 			continue;
 		txr_free(s, r);
 		htp_tx_set_user_data(tx, NULL);
@@ -576,6 +578,7 @@ static void present(struct ys_http_state *s, struct ys_inspect *in)
 		if (!r || !r->progressed)
 			continue;
 		r->progressed = false;
+		r->shown_gen = s->ctx->gen;
 		add_tx_buffers(tx, r, in);
 		s->last_tx = r->id;
 		s->have_last = true;

@@ -65,6 +65,10 @@ struct ys_applayer_ctx {
 	struct ys_inspect *cur_in;
 	/* parse() returned 1: the new protocol starts at this offset of its data. */
 	uint32_t switch_off;
+	/* Incremented by every ys_applayer_handle(): parse() may run twice for one
+	 * packet (both directions delivered), and memory behind buffers added by
+	 * the first run must survive the second. */
+	uint64_t gen;
 };
 
 /* applayer_http.c: libhtp configuration for a ctx. */

@@ -61,6 +61,7 @@ static void fuzz_chunks(const struct ys_app_parser *parser, uint16_t sport, uint
 		if (fl & 4)
 			sflags |= YS_STREAM_EOF;
 		ys_inspect_reset(&in);
+		ctx->gen++; /* one chunk = one packet, as ys_applayer_handle() counts */
 		if (parser->parse(ctx, st, fl & 1, len ? data : NULL, (uint32_t)len, sflags, 1000,
 				  &in) < 0) {
 			fuzz_sink += fuzz_touch(&in);
