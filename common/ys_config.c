@@ -366,6 +366,22 @@ const char *ys_conf_str(const struct ys_conf *node, const char *path, const char
 	return n && n->type == YS_CONF_SCALAR ? n->value : def;
 }
 
+const char *ys_conf_path(const struct ys_conf *node, const char *path, char *buf, size_t len)
+{
+	const struct ys_conf *n = ys_conf_get(node, path);
+	const char *slash;
+	int r;
+
+	if (!n || n->type != YS_CONF_SCALAR || !n->value[0])
+		return NULL;
+	slash = n->file ? strrchr(n->file, '/') : NULL;
+	if (n->value[0] == '/' || !slash)
+		r = snprintf(buf, len, "%s", n->value);
+	else
+		r = snprintf(buf, len, "%.*s/%s", (int)(slash - n->file), n->file, n->value);
+	return r >= 0 && (size_t)r < len ? buf : NULL;
+}
+
 int ys_conf_int(const struct ys_conf *node, const char *path, int64_t def, int64_t *out, char *err,
 		size_t errlen)
 {

@@ -42,6 +42,14 @@ void ys_conf_free(struct ys_conf *root);
 /* Node at dotted PATH below NODE ("" or NULL path = NODE itself), or NULL. */
 const struct ys_conf *ys_conf_get(const struct ys_conf *node, const char *path);
 
+/*
+ * A file-path setting, resolved against the directory of the configuration file
+ * that set it (so a config may name its neighbours: "classification-file:
+ * classification.config"). Absolute paths are returned as they are. Returns BUF,
+ * or NULL when the setting is absent or the result does not fit.
+ */
+const char *ys_conf_path(const struct ys_conf *node, const char *path, char *buf, size_t len);
+
 /* Typed getters: return DEF when the node is absent. On a present but invalid
  * value they return -EINVAL (int forms) and write the reason to ERR. */
 const char *ys_conf_str(const struct ys_conf *node, const char *path, const char *def);

@@ -203,8 +203,8 @@ static int ys_load_rules(struct ys_detect_engine *eng, const struct ys_opts *o,
 			 const struct ys_conf *conf)
 {
 	const struct ys_conf *files = ys_conf_get(conf, "rule-files");
-	const char *base = ys_conf_str(conf, "default-rule-path", NULL);
-	char path[PATH_MAX];
+	char base[PATH_MAX], path[PATH_MAX];
+	bool have_base = ys_conf_path(conf, "default-rule-path", base, sizeof(base)) != NULL;
 	int r;
 
 	if (o->nrule_files) {
@@ -221,10 +221,18 @@ static int ys_load_rules(struct ys_detect_engine *eng, const struct ys_opts *o,
 	for (const struct ys_conf *f = ys_conf_first(files); f; f = f->next) {
 		if (f->type != YS_CONF_SCALAR)
 			continue;
-		if (base && f->value[0] != '/')
-			snprintf(path, sizeof(path), "%s/%s", base, f->value);
-		else
-			snprintf(path, sizeof(path), "%s", f->value);
+		/* Relative names live in default-rule-path, else beside the configuration file. */
+		if (have_base && f->value[0] != '/') {
+			int n = snprintf(path, sizeof(path), "%s/%s", base, f->value);
+
+			if (n < 0 || (size_t)n >= sizeof(path)) {
+				fprintf(stderr, "yunshao-sensor: %s:%u: rule file path too long\n",
+					f->file, f->line);
+				return -ENAMETOOLONG;
+			}
+		} else if (!ys_conf_path(f, NULL, path, sizeof(path))) {
+			continue;
+		}
 		r = ys_detect_load_file(eng, path);
 		if (r) {
 			fprintf(stderr, "yunshao-sensor: cannot read rules %s (%s:%u): %s\n", path,
@@ -237,10 +245,11 @@ static int ys_load_rules(struct ys_detect_engine *eng, const struct ys_opts *o,
 
 static struct ys_detect_engine *ys_build_engine(const struct ys_opts *o, const struct ys_conf *conf)
 {
+	char cls[PATH_MAX], ref[PATH_MAX];
 	struct ys_detect_params dp = {
 		.vars = ys_conf_get(conf, "vars"),
-		.classification_file = ys_conf_str(conf, "classification-file", NULL),
-		.reference_file = ys_conf_str(conf, "reference-config-file", NULL),
+		.classification_file = ys_conf_path(conf, "classification-file", cls, sizeof(cls)),
+		.reference_file = ys_conf_path(conf, "reference-config-file", ref, sizeof(ref)),
 	};
 	struct ys_detect_engine *eng = ys_detect_engine_new(&dp);
 

@@ -72,6 +72,25 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "/nonexistent/y.yaml"));
 }
 
+static void test_path(void **state)
+{
+	static const char d[] = "a: rel.rules\nb: /abs/x\n";
+	char err[64], buf[256];
+	struct ys_conf *c =
+		ys_conf_load_string("/etc/yunshao/y.yaml", d, strlen(d), err, sizeof(err));
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(ys_conf_path(c, "a", buf, sizeof(buf)), "/etc/yunshao/rel.rules");
+	assert_string_equal(ys_conf_path(c, "b", buf, sizeof(buf)), "/abs/x");
+	assert_null(ys_conf_path(c, "missing", buf, sizeof(buf)));
+	assert_null(ys_conf_path(c, "a", buf, 8));
+	ys_conf_free(c);
+	c = ys_conf_load_string("y.yaml", d, strlen(d), err, sizeof(err));
+	assert_string_equal(ys_conf_path(c, "a", buf, sizeof(buf)), "rel.rules");
+	ys_conf_free(c);
+}
+
 static void test_empty(void **state)
 {
 	char err[64];
@@ -89,6 +108,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
