@@ -409,50 +409,39 @@ static void ys_h_audit_verify(struct ys_req *r)
 }
 
 #ifdef YS_HAVE_REPORT
-/* GET /api/reports/mlps: evidence for an auditor; every generation is itself audited. */
+/* GET /api/reports/mlps: evidence for an auditor (ingest/report); every report is audited. */
 static void ys_api_report(struct ys_req *r)
 {
 	struct ys_report_params p = { 0 };
 	enum ys_report_format fmt;
-	const char *fmt_s, *ctype = NULL;
-	char *body = NULL, detail[512];
+	const char *tenant, *from, *to, *fmt_s, *ctype = NULL, *msg;
+	char *body = NULL, err[256], detail[512];
 	size_t len = 0;
 	int ret;
 
-	if (!ys_arg_tenant(r, &p.tenant) || !ys_arg_time(r, "from", &p.from) ||
-	    !ys_arg_time(r, "to", &p.to) || !ys_arg_text(r, "format", &fmt_s))
+	if (!ys_arg_tenant(r, &tenant) || !ys_arg_text(r, "from", &from) ||
+	    !ys_arg_text(r, "to", &to) || !ys_arg_text(r, "format", &fmt_s))
 		return;
-	if (ys_report_format_parse(fmt_s, &fmt)) {
-		ys_reply_error(r, MHD_HTTP_BAD_REQUEST, "format must be html, pdf or json");
+	ret = ys_report_parse_query(tenant, from, to, fmt_s, ys_now_us(), &p, &fmt, err,
+				    sizeof(err));
+	if (ret) {
+		ys_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
 		return;
 	}
 	p.now = ys_now_us();
-	if (!p.to)
-		p.to = p.now;
-	if (!p.from)
-		p.from = p.to - (int64_t)30 * 86400 * 1000000;
-	if (p.from >= p.to) {
-		ys_reply_error(r, MHD_HTTP_BAD_REQUEST, "'from' must be before 'to'");
-		return;
-	}
 	p.retention_days = r->api->hooks.retention_days;
 	p.generated_by = r->tok->name;
 	ret = ys_report_generate(r->api->st, &r->tok->scope, &p, fmt, &body, &len, &ctype);
-	if (ret == -ENOENT) {
-		ys_reply_error(r, MHD_HTTP_NOT_FOUND, "no such tenant");
-		return;
-	}
-	if (ret == -EINVAL) {
-		ys_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid report period");
-		return;
-	}
 	if (ret) {
-		ys_err(YS_AMOD, "report: %s", strerror(-ret));
-		ys_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "report generation failed");
+		unsigned status = (unsigned)ys_report_http_status(ret, &msg);
+
+		if (status >= 500)
+			ys_err(YS_AMOD, "report: %s", strerror(-ret));
+		ys_reply_error(r, status, msg);
 		return;
 	}
 	{
-		json_t *d = json_pack("{s:s?, s:I, s:I, s:s?}", "tenant", p.tenant, "from",
+		json_t *d = json_pack("{s:s?, s:I, s:I, s:s}", "tenant", p.tenant, "from",
 				      (json_int_t)p.from, "to", (json_int_t)p.to, "format",
 				      fmt_s ? fmt_s : "html");
 		char *t = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
