@@ -786,6 +786,13 @@ int main(int argc, char **argv)
 		}
 	}
 	s->conf = conf;
+	if (!o.pcap_file && !o.iface)
+		o.iface = ys_conf_str(conf, "capture.interface", NULL);
+	if (!o.test_only && !o.pcap_file && !o.iface) {
+		fprintf(stderr, "yunshao-sensor: nothing to read: give -r FILE, -i IFACE or "
+				"capture.interface in the configuration (or -T)\n");
+		goto out_conf;
+	}
 	tenants = ys_tenant_map_load(ys_conf_get(conf, "tenants"), err, sizeof(err));
 	if (!tenants) {
 		fprintf(stderr, "yunshao-sensor: %s\n", err[0] ? err : strerror(errno));
