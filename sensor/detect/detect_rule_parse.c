@@ -46,6 +46,7 @@ struct pctx {
 	int32_t last_sm;      /* last content or pcre (for modifiers of either) */
 	uint16_t cur_list;
 	uint16_t xform[YS_BUF_COUNT]; /* transforms per buffer */
+	uint16_t dirs[YS_BUF_COUNT];  /* direction restriction per buffer */
 	struct ys_pm pms[32];
 	uint32_t npms;
 	struct ys_fb fbs[16];
@@ -1059,6 +1060,8 @@ static const struct {
 	{ "http.host.raw", YS_BUF_HTTP_HOST_RAW, YS_APP_HTTP },
 	{ "http.header", YS_BUF_HTTP_HEADER, YS_APP_HTTP },
 	{ "http.header.raw", YS_BUF_HTTP_HEADER_RAW, YS_APP_HTTP },
+	{ "http.request_header", YS_BUF_HTTP_HEADER, YS_APP_HTTP },
+	{ "http.response_header", YS_BUF_HTTP_HEADER, YS_APP_HTTP },
 	{ "http.header_names", YS_BUF_HTTP_HEADER_NAMES, YS_APP_HTTP },
 	{ "http_header_names", YS_BUF_HTTP_HEADER_NAMES, YS_APP_HTTP },
 	{ "http.user_agent", YS_BUF_HTTP_USER_AGENT, YS_APP_HTTP },
@@ -2269,6 +2272,7 @@ static int finish(struct pctx *pc)
 		struct ys_bufmatch *bm = &s->bm[s->nbm++];
 		bm->buf = list;
 		bm->xform = pc->xform[list];
+		bm->dirs = pc->dirs[list];
 		bm->first = o;
 		for (uint32_t j = i; j < pc->nsms; j++) {
 			if (used[j] || pc->sms[j].list != list)
@@ -2588,6 +2592,14 @@ int ys_detect_sig_parse(struct ys_detect_engine *eng, const char *text, const ch
 					goto out;
 				}
 				pc->cur_list = sticky[si].buf;
+				/* http.request_header / http.response_header: Suricata gives
+				 * one "Name: value" buffer per header; we inspect the
+				 * direction's http.header lines, which holds the same
+				 * text (startswith/endswith/bsize then see all lines). */
+				if (strcmp(name, "http.request_header") == 0)
+					pc->dirs[sticky[si].buf] |= YS_BUF_F_TO_SERVER;
+				else if (strcmp(name, "http.response_header") == 0)
+					pc->dirs[sticky[si].buf] |= YS_BUF_F_TO_CLIENT;
 				rc = KW_OK;
 				found = true;
 			}

@@ -406,6 +406,26 @@ static void test_app_buffers(void **state)
 	run(&e, &p, &in);
 	assert_false(fired(&e, 1));
 
+	env_free(&e);
+
+	/* http.request_header / http.response_header: header lines of one direction */
+	env_init(&e, "alert http any any -> any any (http.request_header; content:\"Date|3a 20|\"; "
+		     "sid:6;)\n"
+		     "alert http any any -> any any (http.response_header; content:\"Date|3a "
+		     "20|\"; sid:7;)\n");
+	mkpkt(&p, IPPROTO_TCP, "10.0.0.2", 80, "10.0.0.1", 1234, "xx", 2);
+	p.flags = YS_PKT_TO_CLIENT;
+	ys_inspect_reset(&in);
+	in.app_proto = YS_APP_HTTP;
+	ys_inspect_add(&in, YS_BUF_HTTP_HEADER, (const uint8_t *)"Date: today\r\n", 13,
+		       YS_BUF_F_TO_CLIENT, 0);
+	run(&e, &p, &in);
+	assert_false(fired(&e, 6));
+	assert_true(fired(&e, 7));
+	env_free(&e);
+
+	env_init(&e, "alert dns any any -> any any (dns.query; dotprefix; "
+		     "content:\".bad.example\"; endswith; sid:3;)\n");
 	mkpkt(&p, IPPROTO_UDP, "10.0.0.1", 1234, "10.0.0.2", 53, "q", 1);
 	ys_inspect_reset(&in);
 	in.app_proto = YS_APP_DNS;
