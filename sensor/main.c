@@ -178,11 +178,6 @@ static int ys_parse_opts(int argc, char **argv, struct ys_opts *o)
 		fprintf(stderr, "yunshao-sensor: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->test_only && !o->pcap_file && !o->iface) {
-		fprintf(stderr,
-			"yunshao-sensor: nothing to read: give -r FILE or -i IFACE (or -T)\n");
-		return -EINVAL;
-	}
 	if (o->pcap_file && o->iface) {
 		fprintf(stderr, "yunshao-sensor: -r and -i are exclusive\n");
 		return -EINVAL;
