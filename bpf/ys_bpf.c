@@ -4,9 +4,12 @@
  * a BPF_PROG_TEST_RUN wrapper. See ys_bpf.h for the contract.
  *
  * Attach policy: "auto" tries native (driver) XDP first and falls back to
- * generic (skb) mode, which every driver has; XDP_FLAGS_UPDATE_IF_NOEXIST
- * keeps us from silently replacing somebody else's program, and detach
- * names our program so we never remove one we did not attach.
+ * generic (skb) mode, which every driver has. The program is attached through
+ * a BPF link, not the legacy netlink call: the kernel refuses the link while
+ * any other program sits on the interface (we never replace somebody else's),
+ * and the link dies with its file descriptor, so a sensor that crashes or is
+ * killed leaves no stale program behind to drop or steal traffic, and its
+ * restart attaches cleanly.
  */
 #include "ys_bpf.h"
 
@@ -30,6 +33,7 @@
 struct ys_bpf {
 	struct sensor *skel;
 	int ifindex;
+	int link_fd;	    /* BPF link holding the attachment, -1 = not attached */
 	__u32 attach_flags; /* XDP_FLAGS_DRV_MODE / XDP_FLAGS_SKB_MODE, 0 = not attached */
 	int ncpus;
 };
@@ -48,24 +52,40 @@ static int ys_bpf_libbpf_print(enum libbpf_print_level level, const char *fmt, v
 	return 0;
 }
 
+static int ys_bpf_link(struct ys_bpf *b, __u32 mode_flag)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode_flag);
+	int fd = bpf_link_create(bpf_program__fd(b->skel->progs.ys_xdp_sensor), b->ifindex, BPF_XDP,
+				 &opts);
+
+	if (fd < 0)
+		return -errno;
+	b->link_fd = fd;
+	b->attach_flags = mode_flag;
+	return 0;
+}
+
 static int ys_bpf_attach(struct ys_bpf *b, const char *ifname, const char *mode, char *err,
 			 size_t errlen)
 {
-	int fd = bpf_program__fd(b->skel->progs.ys_xdp_sensor);
-	__u32 base = XDP_FLAGS_UPDATE_IF_NOEXIST;
-	int ret = -EINVAL;
+	int ret;
 
-	b->ifindex = if_nametoindex(ifname);
+	b->ifindex = (int)if_nametoindex(ifname);
 	if (!b->ifindex) {
 		ret = -errno;
 		snprintf(err, errlen, "interface %s: %s", ifname, strerror(errno));
 		return ret;
 	}
 	if (!mode || !strcmp(mode, "auto") || !strcmp(mode, "native")) {
-		ret = bpf_xdp_attach(b->ifindex, fd, base | XDP_FLAGS_DRV_MODE, NULL);
-		if (ret == 0) {
-			b->attach_flags = XDP_FLAGS_DRV_MODE;
+		ret = ys_bpf_link(b, XDP_FLAGS_DRV_MODE);
+		if (ret == 0)
 			return 0;
+		if (ret == -EBUSY || ret == -EEXIST) {
+			snprintf(err, errlen,
+				 "%s already has an XDP program (remove it, e.g. "
+				 "'ip link set dev %s xdp off', or disable capture.xdp)",
+				 ifname, ifname);
+			return ret;
 		}
 		if (mode && !strcmp(mode, "native")) {
 			snprintf(err, errlen, "native XDP attach to %s: %s", ifname,
@@ -78,12 +98,11 @@ static int ys_bpf_attach(struct ys_bpf *b, const char *ifname, const char *mode,
 		snprintf(err, errlen, "xdp mode \"%s\": expected auto, native or generic", mode);
 		return -EINVAL;
 	}
-	ret = bpf_xdp_attach(b->ifindex, fd, base | XDP_FLAGS_SKB_MODE, NULL);
+	ret = ys_bpf_link(b, XDP_FLAGS_SKB_MODE);
 	if (ret) {
 		snprintf(err, errlen, "generic XDP attach to %s: %s", ifname, strerror(-ret));
 		return ret;
 	}
-	b->attach_flags = XDP_FLAGS_SKB_MODE;
 	return 0;
 }
 
@@ -98,6 +117,7 @@ struct ys_bpf *ys_bpf_new(const struct ys_bpf_params *p, char *err, size_t errle
 		errno = ENOMEM;
 		return NULL;
 	}
+	b->link_fd = -1;
 	libbpf_set_print(ys_bpf_libbpf_print);
 	b->ncpus = libbpf_num_possible_cpus();
 	if (b->ncpus <= 0) {
@@ -153,15 +173,9 @@ void ys_bpf_free(struct ys_bpf *b)
 {
 	if (!b)
 		return;
-	if (b->attach_flags) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, opts,
-			    .old_prog_fd = bpf_program__fd(b->skel->progs.ys_xdp_sensor));
-		int ret = bpf_xdp_detach(b->ifindex, b->attach_flags | XDP_FLAGS_REPLACE, &opts);
-
-		if (ret)
-			ys_warn(YS_BPF_MOD, "XDP detach from ifindex %d: %s", b->ifindex,
-				strerror(-ret));
-	}
+	/* Closing the link detaches the program (only ours, by construction). */
+	if (b->link_fd >= 0)
+		close(b->link_fd);
 	sensor__destroy(b->skel);
 	free(b);
 }

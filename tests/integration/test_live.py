@@ -495,3 +495,18 @@ def test_sensor_xdp_tenants_metrics_and_stream_bypass(netns, workdir):
     # (a few in flight may still reach user space before the map entry lands).
     assert xdp("bypassed", 105) >= 80, (xdp("bypassed", 105), err[-1500:])
     assert xdp("redirected", 105) + xdp("bypassed", 105) == len(frames)
+
+
+def test_xdp_program_gone_after_crash(netns, workdir):
+    """The program hangs on a BPF link: a killed sensor leaves nothing attached and a restart attaches again."""
+    for attempt in range(2):
+        probe = Probe(netns, workdir, "af-xdp", "--xdp", "--duration", "30")
+        link = _run("ip", "-n", netns.rx, "link", "show", netns.rx_if).stdout
+        assert "xdp" in link, link
+        probe.proc.kill()  # SIGKILL: no cleanup code runs
+        probe.proc.communicate(timeout=10)
+        deadline = time.time() + 5
+        while "xdp" in _run("ip", "-n", netns.rx, "link", "show", netns.rx_if).stdout:
+            assert time.time() < deadline, "XDP program still attached after the sensor was killed"
+            time.sleep(0.05)
+        os.unlink(probe.ready)
