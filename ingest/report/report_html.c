@@ -224,8 +224,9 @@ static void ys_summary(struct ys_sb *sb, const json_t *ev)
 		      "<th>本期证据 <i>Evidence in period</i></th></tr>");
 	json_array_foreach(json_object_get(ev, "controls"), i, c)
 	{
-		ys_sb_fmt(sb, "<tr data-control=\"%s\"><td>",
-			  ys_str(c, "id") ? ys_str(c, "id") : "");
+		ys_sb_raw(sb, "<tr data-control=\"");
+		ys_sb_esc(sb, ys_str(c, "id"));
+		ys_sb_raw(sb, "\"><td>");
 		ys_sb_esc(sb, ys_str(c, "id"));
 		ys_sb_raw(sb, "</td><td>");
 		ys_sb_esc(sb, ys_str(c, "title_zh"));
@@ -281,8 +282,9 @@ static void ys_intrusion(struct ys_sb *sb, const json_t *ev)
 	json_array_foreach(json_object_get(a, "by_category"), i, r)
 	{
 		ys_sb_raw(sb, "<tr><td>");
-		ys_sb_esc(sb,
-			  *ys_str(r, "category") ? ys_str(r, "category") : "(未分类 unclassified)");
+		ys_sb_esc(sb, ys_str(r, "category") && *ys_str(r, "category")
+				      ? ys_str(r, "category")
+				      : "(未分类 unclassified)");
 		ys_sb_fmt(sb, "</td><td class=\"n\">%lld</td></tr>",
 			  (long long)json_integer_value(json_object_get(r, "count")));
 	}
