@@ -41,7 +41,10 @@
 struct ys_sink_kafka {
 	pthread_mutex_t lock; /* spool, counters, latency */
 	rd_kafka_t *rk;
-	rd_kafka_queue_t *mainq; /* delivery reports and errors (event API) */
+	rd_kafka_queue_t *mainq;    /* delivery reports and errors (event API) */
+	rd_kafka_conf_t *conf_tmpl; /* to build a new producer after a fatal error */
+	atomic_bool fatal;
+	uint64_t fatal_retry_usec;
 	struct ys_spool *spool;
 	char *topic, *stats_topic;
 	char *sensor_id, *sensor_rack, *sensor_host;
@@ -53,7 +56,7 @@ struct ys_sink_kafka {
 	char *drainbuf;
 	uint64_t retry_after_usec; /* backoff after a failed delivery */
 
-	uint64_t delivered, failed, retried, produce_errors;
+	uint64_t delivered, failed, retried, produce_errors, recreated;
 	uint64_t stats_sent, stats_failed;
 	uint64_t last_warn_usec;
 	rd_kafka_resp_err_t last_err;
@@ -160,19 +163,25 @@ static void ys_kafka_dr_one(struct ys_sink_kafka *k, const rd_kafka_message_t *m
 	k->retry_after_usec = ys_mono_usec() + 500000;
 }
 
-static void ys_kafka_on_error(struct ys_sink_kafka *k, rd_kafka_resp_err_t err, const char *reason)
+static void ys_kafka_on_error(struct ys_sink_kafka *k, rd_kafka_resp_err_t err, const char *reason,
+			      bool fatal)
 {
 	bool warn;
 
 	pthread_mutex_lock(&k->lock);
 	warn = ys_kafka_should_warn(k, err);
 	pthread_mutex_unlock(&k->lock);
-	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+	if (fatal || err == RD_KAFKA_RESP_ERR__FATAL) {
 		char buf[512];
 		rd_kafka_resp_err_t orig = rd_kafka_fatal_error(k->rk, buf, sizeof(buf));
 
-		ys_err(YS_KMOD, "fatal producer error %s: %s; alerts stay spooled until restart",
+		/* the idempotent producer cannot go on (e.g. a sequence gap): the
+		 * thread replaces it and re-sends from the spool */
+		ys_err(YS_KMOD,
+		       "fatal producer error %s: %s; replacing the producer, unacknowledged alerts "
+		       "are sent again from the spool",
 		       rd_kafka_err2name(orig), buf);
+		atomic_store(&k->fatal, true);
 		return;
 	}
 	if (!warn)
@@ -207,7 +216,8 @@ static void ys_kafka_serve(struct ys_sink_kafka *k, int timeout_ms)
 		}
 		case RD_KAFKA_EVENT_ERROR:
 			ys_kafka_on_error(k, rd_kafka_event_error(ev),
-					  rd_kafka_event_error_string(ev));
+					  rd_kafka_event_error_string(ev),
+					  rd_kafka_event_error_is_fatal(ev));
 			break;
 		default:
 			break;
@@ -262,6 +272,48 @@ static void ys_kafka_drain(struct ys_sink_kafka *k)
 	}
 }
 
+/*
+ * After a fatal error: a new producer from the saved configuration. What the
+ * old one still held goes back to the spool's queue (a record it did deliver
+ * but could not report may be sent twice: consumers drop it by event_id).
+ * Called from the sink's thread only, which is the only one to swap rk.
+ */
+static void ys_kafka_recreate(struct ys_sink_kafka *k)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_dup(k->conf_tmpl);
+	rd_kafka_t *rk, *old_rk;
+	rd_kafka_queue_t *old_q;
+	char errstr[512];
+	uint64_t n;
+
+	/* let the old producer report what it can: fewer duplicates */
+	rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	ys_kafka_serve(k, 100);
+	pthread_mutex_lock(&k->lock);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		rd_kafka_conf_destroy(conf);
+		k->fatal_retry_usec = ys_mono_usec() + 5000000;
+		pthread_mutex_unlock(&k->lock);
+		ys_err(YS_KMOD, "cannot create a new producer: %s (retrying in 5 s)", errstr);
+		return;
+	}
+	conf = NULL; /* now owned by rk */
+	/* nothing is in flight on the new producer yet: every in-flight record
+	 * belongs to the old one */
+	n = ys_spool_requeue_inflight(k->spool);
+	old_rk = k->rk;
+	old_q = k->mainq;
+	k->rk = rk;
+	k->mainq = rd_kafka_queue_get_main(rk);
+	atomic_store(&k->fatal, false);
+	k->recreated++;
+	pthread_mutex_unlock(&k->lock);
+	ys_notice(YS_KMOD, "new producer started; %" PRIu64 " alerts re-queued from the spool", n);
+	rd_kafka_queue_destroy(old_q);
+	rd_kafka_destroy(old_rk);
+}
+
 static void *ys_kafka_thread(void *arg)
 {
 	struct ys_sink_kafka *k = arg;
@@ -271,6 +323,8 @@ static void *ys_kafka_thread(void *arg)
 		size_t n;
 
 		ys_kafka_serve(k, 5);
+		if (atomic_load(&k->fatal) && ys_mono_usec() >= k->fatal_retry_usec)
+			ys_kafka_recreate(k);
 		pthread_mutex_lock(&k->lock);
 		ys_kafka_drain(k);
 		n = ys_spool_sync(k->spool, ys_mono_usec(), fds, sizeof(fds) / sizeof(fds[0]));
@@ -355,6 +409,7 @@ static void ys_sink_kafka_send_stats(struct ys_sink_kafka *k, uint64_t now_usec)
 	json_decref(o);
 	if (!text)
 		return;
+	pthread_mutex_lock(&k->lock); /* the thread may swap k->rk after a fatal error */
 	e = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->stats_topic),
 			      RD_KAFKA_V_KEY(k->sensor_id, strlen(k->sensor_id)),
 			      RD_KAFKA_V_VALUE(text, strlen(text)),
@@ -362,10 +417,9 @@ static void ys_sink_kafka_send_stats(struct ys_sink_kafka *k, uint64_t now_usec)
 			      RD_KAFKA_V_END);
 	if (e) {
 		free(text);
-		pthread_mutex_lock(&k->lock);
 		k->stats_failed++;
-		pthread_mutex_unlock(&k->lock);
 	}
+	pthread_mutex_unlock(&k->lock);
 }
 
 static void ys_sink_kafka_tick(void *sink, uint64_t now_usec)
@@ -411,9 +465,15 @@ static void ys_sink_kafka_flush(void *sink, int timeout_ms)
 	}
 	/* sensor-stats are not spooled; give them the same chance (the thread
 	 * serves their delivery reports) */
-	for (int i = 0; i < 20 && rd_kafka_outq_len(k->rk) > 0; i++) {
+	for (int i = 0; i < 20; i++) {
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		int outq;
 
+		pthread_mutex_lock(&k->lock);
+		outq = rd_kafka_outq_len(k->rk);
+		pthread_mutex_unlock(&k->lock);
+		if (outq <= 0)
+			break;
 		nanosleep(&ts, NULL);
 	}
 }
@@ -464,6 +524,8 @@ static void ys_sink_kafka_free(void *sink)
 				  st.records);
 		ys_spool_close(k->spool);
 	}
+	if (k->conf_tmpl)
+		rd_kafka_conf_destroy(k->conf_tmpl);
 	pthread_mutex_destroy(&k->lock);
 	free(k->drainbuf);
 	free(k->lat);
@@ -525,6 +587,27 @@ void ys_sink_kafka_latency_reset(void *sink)
 	memset(k->lat, 0, YS_LAT_BUCKETS * sizeof(k->lat[0]));
 	k->lat_count = k->lat_max = 0;
 	pthread_mutex_unlock(&k->lock);
+}
+
+void ys_sink_kafka_test_fatal(void *sink)
+{
+	struct ys_sink_kafka *k = sink;
+
+	pthread_mutex_lock(&k->lock);
+	rd_kafka_test_fatal_error(k->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+				  "injected by a test");
+	pthread_mutex_unlock(&k->lock);
+}
+
+uint64_t ys_sink_kafka_recreated(void *sink)
+{
+	struct ys_sink_kafka *k = sink;
+	uint64_t n;
+
+	pthread_mutex_lock(&k->lock);
+	n = k->recreated;
+	pthread_mutex_unlock(&k->lock);
+	return n;
 }
 
 void ys_sink_kafka_spool_stats(void *sink, struct ys_spool_stats *st)
@@ -679,6 +762,7 @@ void *ys_sink_kafka_new(const struct ys_conf *node, const struct ys_sensor_ident
 		goto out_conf;
 	}
 
+	k->conf_tmpl = rd_kafka_conf_dup(conf);
 	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof(rderr));
 	if (!k->rk) {
 		/* bad TLS material shows up here: librdkafka loads it at creation */

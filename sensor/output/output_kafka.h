@@ -37,5 +37,8 @@ void ys_sink_kafka_latency(void *sink, struct ys_kafka_latency *lat);
 /* Reset the latency histogram (benchmark phases). */
 void ys_sink_kafka_latency_reset(void *sink);
 void ys_sink_kafka_spool_stats(void *sink, struct ys_spool_stats *st);
+/* Tests: raise a fatal idempotence error in the producer; how many times it was replaced. */
+void ys_sink_kafka_test_fatal(void *sink);
+uint64_t ys_sink_kafka_recreated(void *sink);
 
 #endif /* YS_OUTPUT_KAFKA_H */

@@ -597,6 +597,34 @@ void ys_spool_nack(struct ys_spool *sp, uint64_t id, bool fatal)
 		seg->cursor = idx;
 }
 
+uint64_t ys_spool_requeue_inflight(struct ys_spool *sp)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < sp->nsegs;) {
+		struct ys_spool_seg *seg = sp->segs[i];
+
+		for (uint32_t j = 0; j < seg->nslots && seg->inflight; j++) {
+			uint64_t id = seg->seq << YS_SPOOL_IDX_BITS | j;
+
+			if (seg->slots[j].state != YS_SLOT_INFLIGHT)
+				continue;
+			n += !seg->ghost;
+			/* nack may free a ghost segment: then stop looking at it */
+			if (seg->ghost && seg->inflight == 1) {
+				ys_spool_nack(sp, id, false);
+				goto next_seg_freed;
+			}
+			ys_spool_nack(sp, id, false);
+		}
+		i++;
+		continue;
+next_seg_freed:
+		continue; /* the array shifted: segs[i] is the next segment */
+	}
+	return n;
+}
+
 static void ys_spool_write_acks(struct ys_spool *sp, struct ys_spool_seg *seg)
 {
 	uint8_t buf[4096];

@@ -288,6 +288,29 @@ static void test_brokers_down_then_up(void **state)
 	assert_int_equal(st.spool_dropped, 0);
 }
 
+static void test_fatal_error_replaces_producer(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "";
+	struct ys_output_stats st;
+	int keys_ok, hdr_ok;
+
+	f->sink = sink_new(f, f->bootstraps, "startup-timeout-ms: 3000\n", err, sizeof(err));
+	assert_non_null(f->sink);
+	write_n(f->sink, 0, 500, 2);
+	ys_sink_kafka_test_fatal(f->sink);
+	write_n(f->sink, 500, 500, 2);
+	for (int t = 0; t < 5000 && ys_sink_kafka_recreated(f->sink) == 0; t += 20)
+		sleep_ms(20);
+	assert_int_equal(ys_sink_kafka_recreated(f->sink), 1);
+	write_n(f->sink, 1000, 500, 2);
+	st = wait_delivered(f->sink, 1500, 20000);
+	assert_int_equal(st.spool_records, 0);
+	assert_int_equal(st.spool_dropped, 0);
+	/* every alert is in the topic; a re-send after the swap may add duplicates */
+	assert_true(consume_all(f, 3000, &keys_ok, &hdr_ok) >= 1500);
+}
+
 static void test_restart_resends_unacknowledged(void **state)
 {
 	struct fixture *f = *state;
@@ -365,6 +388,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_timeouts_are_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leader_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_brokers_down_then_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fatal_error_replaces_producer, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resends_unacknowledged, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_topic_fails_at_start, setup, teardown),

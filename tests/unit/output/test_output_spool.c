@@ -170,6 +170,12 @@ static void test_nack_requeues_in_order(void **state)
 	assert_int_equal(st.queued, 10);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(take_all(sp, 0, ids, true), 10);
+	/* a replaced producer: everything in flight goes back to the queue */
+	assert_int_equal(ys_spool_requeue_inflight(sp), 10);
+	ys_spool_get_stats(sp, &st);
+	assert_int_equal(st.inflight, 0);
+	assert_int_equal(st.queued, 10);
+	assert_int_equal(take_all(sp, 0, ids, true), 10);
 	/* an undeliverable record is dropped and counted, not retried */
 	ys_spool_nack(sp, ids[3], true);
 	ys_spool_get_stats(sp, &st);
