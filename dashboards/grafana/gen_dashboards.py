@@ -190,11 +190,12 @@ def sensor():
 
 
 def ingest():
-    b = Board('yunshao-ingest', 'Yunshao ingest', 'Central service: alerts stored by tenant, Kafka consumer lag, '
-              'incidents by warning level, dead letters.', 'yunshao_ingest_up')
+    b = Board('yunshao-ingest', 'Yunshao ingest', 'Central service: alerts stored, Kafka consumer lag, '
+              'incidents by warning level, correlation, dead letters, end-to-end delay.',
+              'yunshao_ingest_messages_consumed_total')
     sel = '{instance=~"$instance"}'
     b.row('Overview')
-    b.panel('stat', 'Ingest up', [('sum(yunshao_ingest_up%s)' % sel, 'up')], w=6, h=4,
+    b.panel('stat', 'Kafka reachable', [('min(yunshao_ingest_kafka_up%s)' % sel, 'kafka')], w=6, h=4,
             thresholds=[(None, 'red'), (1, 'green')])
     b.panel('stat', 'Alerts stored/s',
             [('sum(rate(yunshao_ingest_alerts_stored_total%s[$__rate_interval]))' % sel, 'alerts/s')], unit='ops',
@@ -208,27 +209,49 @@ def ingest():
     b.row('Alerts')
     b.panel('timeseries', 'Alerts stored/s by tenant',
             [('sum by (tenant) (rate(yunshao_ingest_alerts_stored_total%s[$__rate_interval]))' % sel, '{{tenant}}')],
-            unit='ops', stack=True)
+            unit='ops', stack=True,
+            description='One series per tenant once ingest labels the counter by tenant; until then the total.')
     b.panel('bargauge', 'Alerts by tenant (24 h)',
             [('sort_desc(sum by (tenant) (increase(yunshao_ingest_alerts_stored_total%s[24h])))' % sel,
               '{{tenant}}')])
-    b.panel('timeseries', 'Duplicates discarded/s (replays after a crash)',
-            [('sum(rate(yunshao_ingest_duplicates_total%s[$__rate_interval]))' % sel, 'duplicates')], unit='ops')
-    b.panel('timeseries', 'Dead letters/s by reason',
-            [('sum by (reason) (rate(yunshao_ingest_dead_letter_total%s[$__rate_interval]))' % sel, '{{reason}}')],
+    b.panel('timeseries', 'Messages consumed, duplicates, dead letters per second',
+            [('sum(rate(yunshao_ingest_messages_consumed_total%s[$__rate_interval]))' % sel, 'consumed'),
+             ('sum(rate(yunshao_ingest_alerts_duplicate_total%s[$__rate_interval]))' % sel,
+              'duplicates (replays after a crash)'),
+             ('sum(rate(yunshao_ingest_dead_letter_total%s[$__rate_interval]))' % sel, 'dead letters'),
+             ('sum(rate(yunshao_ingest_sensor_stats_total%s[$__rate_interval]))' % sel, 'sensor heartbeats')],
             unit='ops')
+    b.panel('timeseries', 'Delay from Kafka to store and to incident (p50, p99)',
+            [('max(yunshao_ingest_alert_to_store_seconds{quantile="0.5",instance=~"$instance"})', 'store p50'),
+             ('max(yunshao_ingest_alert_to_store_seconds{quantile="0.99",instance=~"$instance"})', 'store p99'),
+             ('max(yunshao_ingest_alert_to_incident_seconds{quantile="0.99",instance=~"$instance"})',
+              'incident p99')], unit='s')
 
-    b.row('Kafka')
+    b.row('Kafka and batches')
     b.panel('timeseries', 'Consumer lag by partition',
-            [('max by (topic, partition) (yunshao_ingest_consumer_lag%s)' % sel, '{{topic}}/{{partition}}')],
-            w=24)
+            [('max by (topic, partition) (yunshao_ingest_consumer_lag%s)' % sel, '{{topic}}/{{partition}}')])
+    b.panel('timeseries', 'Store batches and failures',
+            [('sum(rate(yunshao_ingest_batches_total%s[$__rate_interval]))' % sel, 'batches/s'),
+             ('sum(increase(yunshao_ingest_batch_failures_total%s[$__rate_interval]))' % sel, 'rolled back'),
+             ('sum(increase(yunshao_ingest_kafka_commit_failures_total%s[$__rate_interval]))' % sel,
+              'offset commit failures')])
 
-    b.row('Incidents')
+    b.row('Incidents and correlation')
     b.panel('timeseries', 'Incidents raised by warning level',
             [('sum by (level) (increase(yunshao_ingest_incidents_total%s[$__rate_interval]))' % sel, '{{level}}')],
             stack=True)
-    b.panel('timeseries', 'Silent sensors', [('max(yunshao_ingest_sensors_silent%s)' % sel, 'silent')],
-            thresholds=[(None, 'green'), (1, 'red')])
+    b.panel('timeseries', 'Correlation',
+            [('sum(rate(yunshao_ingest_correlated_alerts_total%s[$__rate_interval]))' % sel, 'alerts correlated/s'),
+             ('sum(rate(yunshao_ingest_incident_updates_total%s[$__rate_interval]))' % sel, 'incident updates/s'),
+             ('sum(yunshao_ingest_correlation_groups%s)' % sel, 'live groups'),
+             ('sum(increase(yunshao_ingest_correlation_evicted_total%s[$__rate_interval]))' % sel,
+              'groups evicted')])
+    b.panel('timeseries', 'Cross-tenant repartition (by-source topic)',
+            [('sum(rate(yunshao_ingest_by_source_produced_total%s[$__rate_interval]))' % sel, 'produced'),
+             ('sum(rate(yunshao_ingest_by_source_consumed_total%s[$__rate_interval]))' % sel, 'consumed')],
+            unit='ops')
+    b.panel('timeseries', 'Retention purge', [
+        ('sum(increase(yunshao_ingest_purged_alerts_total%s[1h]))' % sel, 'alerts purged per hour')])
     # Level colours as in the console: the four grades of the national emergency plan.
     for p in b.panels:
         if p.get('title') == 'Incidents raised by warning level':

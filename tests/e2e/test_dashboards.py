@@ -33,10 +33,23 @@ def metrics_in(expr):
 
 
 def readme_metrics():
+    """(every metric named in the README, {component: metrics its exposed table lists})."""
     with open(os.path.join(GRAFANA, 'README.md')) as f:
         text = f.read()
-    exposed_part = text.split('### Sensor')[1].split('Proposed for the sensor')[0]
-    return set(re.findall(r'`(yunshao_[a-z0-9_]+)`', text)), set(re.findall(r'`(yunshao_[a-z0-9_]+)`', exposed_part))
+    sensor = text.split('### Sensor')[1].split('Proposed for the sensor')[0]
+    ingest = text.split('### Ingest')[1].split('Proposed for ingest')[0]
+    names = lambda part: set(re.findall(r'`(yunshao_[a-z0-9_]+)`', part))
+    return names(text), {'sensor': names(sensor), 'ingest': names(ingest)}
+
+
+def source_of(folder):
+    src = ''
+    for d, _, files in os.walk(os.path.join(ROOT, folder)):
+        for f in files:
+            if f.endswith('.c'):
+                with open(os.path.join(d, f), errors='replace') as fh:
+                    src += fh.read()
+    return src
 
 
 def test_dashboards_are_generated_output():
@@ -79,7 +92,7 @@ def test_dashboards_shape():
 
 def test_every_queried_metric_is_documented_and_exposed_ones_exist():
     documented, exposed = readme_metrics()
-    assert exposed, 'README lists no exposed sensor metrics'
+    assert exposed['sensor'] and exposed['ingest'], 'README lists no exposed metrics'
     used = set()
     for name in BOARDS:
         for title, e in exprs(load(name)):
@@ -87,14 +100,11 @@ def test_every_queried_metric_is_documented_and_exposed_ones_exist():
             m = metrics_in(e)
             assert m, title + ': queries no yunshao_ metric'
             used |= m
+    # summaries are queried by their base name
     assert used - documented == set(), 'undocumented metrics: %s' % sorted(used - documented)
-    src = ''
-    for d, _, files in os.walk(os.path.join(ROOT, 'sensor')):
-        for f in files:
-            if f.endswith('.c'):
-                with open(os.path.join(d, f), errors='replace') as fh:
-                    src += fh.read()
-    # The sensor builds names as "yunshao_sensor_" name in a macro: match either form.
-    missing = [m for m in sorted(exposed)
-               if m not in src and '"' + m[len('yunshao_sensor_'):] + '"' not in src]
-    assert missing == [], 'documented as exposed but not in sensor/: %s' % missing
+    for component, names in exposed.items():
+        src = source_of(component)
+        prefix = 'yunshao_%s_' % component
+        # The sensor builds names as "yunshao_sensor_" name in a macro: match either form.
+        missing = [m for m in sorted(names) if m not in src and '"' + m[len(prefix):] + '"' not in src]
+        assert missing == [], 'documented as exposed but not in %s/: %s' % (component, missing)
