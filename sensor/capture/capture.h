@@ -27,7 +27,7 @@ struct ys_capture_params {
 	const char *source;	/* file path (pcap-file) or interface name */
 	const char *bpf_filter; /* optional capture filter (pcap syntax) */
 	unsigned workers;	/* total workers sharing the source */
-	unsigned snaplen;	/* default 65535 */
+	unsigned snaplen;	/* default 65535; live "pcap": 9216 (see capture_pcap.c) */
 	bool promisc;
 	uint32_t ring_size_mb; /* AF_PACKET ring per worker; default 64 */
 	uint16_t fanout_id;    /* AF_PACKET fanout group id */

@@ -23,7 +23,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define YS_PCAP_SNAPLEN_DEFAULT 65535
+/*
+ * In immediate mode libpcap uses a TPACKET_V2 ring of fixed slots of snaplen
+ * bytes (rounded up to a power of two): 65535 would leave 512 slots in a 64 MiB
+ * ring and drop bursts. 9216 covers jumbo frames on a mirror port (4096 slots);
+ * a host capture with GRO needs snaplen 65535 and a larger ring_size_mb.
+ */
+#define YS_PCAP_SNAPLEN_DEFAULT 9216
 #define YS_PCAP_RING_MB_DEFAULT 64
 
 struct ys_capture {
