@@ -239,8 +239,9 @@ static struct ys_capture *ys_xsk_open(const struct ys_capture_params *p, unsigne
 	}
 	if (ret) {
 		c->xsk = NULL;
-		snprintf(err, errlen, "af-xdp socket on %s queue %u: %s", p->source, c->queue,
-			 strerror(-ret));
+		snprintf(err, errlen, "af-xdp socket on %s queue %u: %s%s", p->source, c->queue,
+			 strerror(-ret),
+			 ret == -EINVAL ? " (one worker per rx queue: see 'ethtool -l')" : "");
 		goto out_close;
 	}
 	ret = ys_xsk_fill_all(c);
