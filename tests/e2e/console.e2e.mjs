@@ -147,6 +147,36 @@ try {
 	check('queue lists only the token\'s tenants', rows.every((t) => scoped.includes('*') || scoped.includes(t)) && rows.length === Math.min(mine.length, 100), rows.length + ' rows, ' + mine.length + ' expected');
 	await shot(page, '03-incidents');
 
+	/* Live updates: a change made elsewhere (here: through the API) shows up in the open
+	 * queue without reloading or navigating. */
+	if (target) {
+		/* A marker on window: a reload would wipe it. */
+		await page.evaluate(() => {
+			window.__ysLiveMarker = true;
+		});
+		const res = await fetch(BASE + '/api/v1/incidents/' + encodeURIComponent(target.id) + '/assign', {
+			method: 'POST',
+			headers: { Authorization: 'Bearer ' + ANALYST, 'Content-Type': 'application/json' },
+			body: JSON.stringify({ assignee: 'live-check' })
+		});
+		let seen = false;
+		try {
+			await page.waitForFunction(
+				(id) => {
+					const row = document.querySelector(`[data-testid=incident-table] tbody tr[data-id="${id}"]`);
+					return row && row.textContent.includes('live-check');
+				},
+				String(target.id),
+				{ timeout: 15000 }
+			);
+			seen = true;
+		} catch {
+			seen = false;
+		}
+		const sameDoc = await page.evaluate(() => window.__ysLiveMarker === true);
+		check('queue shows a change made elsewhere within 15 s, without a reload', res.ok && seen && sameDoc, res.status);
+	}
+
 	if (target) {
 		await page.click(`[data-testid=incident-table] tbody tr[data-id="${target.id}"] td:nth-child(4)`);
 		await page.waitForSelector('[data-testid=incident-title]');

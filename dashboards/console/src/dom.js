@@ -61,3 +61,15 @@ export function levelBadge(level, text) {
 	const l = ['blue', 'yellow', 'orange', 'red'].includes(level) ? level : 'none';
 	return h('span', { class: 'level level-' + l, 'data-level': l }, text);
 }
+
+/*
+ * Live refresh guard: true when DATA differs from what this holder last saw.
+ * Pages skip re-rendering unchanged data so a poll never resets the scroll of
+ * a raw EVE block or a half-read table.
+ */
+export function changedSince(holder, data) {
+	const key = JSON.stringify(data);
+	if (holder.last === key) return false;
+	holder.last = key;
+	return true;
+}

@@ -4,7 +4,7 @@
  * by its id (links from elsewhere, or pasted by a colleague).
  */
 import { api, ApiError } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, clear, changedSince } from '../dom.js';
 import { t } from '../i18n.js';
 import { field, select, tenantInput, textInput, filterBar, toApiTime } from './filters.js';
 import { alertTable, rawEve } from './eve.js';
@@ -55,6 +55,7 @@ export function mount(root, ctx, eventId) {
 	let cursor = null;
 	let paged = false;
 	const open = new Set();
+	const seen = {};
 
 	function params(cur) {
 		return { ...f, since: toApiTime(f.since), until: toApiTime(f.until), limit: 100, cursor: cur };
@@ -98,6 +99,7 @@ export function mount(root, ctx, eventId) {
 	async function refresh() {
 		if (paged) return;
 		const r = await api.alerts(params(null));
+		if (!changedSince(seen, r)) return;
 		rows = r.alerts || [];
 		cursor = r.next_cursor || null;
 		render();

@@ -4,7 +4,7 @@
  * the server's verification of that chain.
  */
 import { api } from '../api.js';
-import { h, clear, table } from '../dom.js';
+import { h, clear, table, changedSince } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 
 export function mount(root, ctx) {
@@ -15,6 +15,7 @@ export function mount(root, ctx) {
 	let records = [];
 	let cursor = null;
 	let paged = false;
+	const seen = {};
 
 	function render() {
 		clear(list).append(
@@ -58,7 +59,7 @@ export function mount(root, ctx) {
 		verdict.className = 'panel verdict ' + (v.ok ? 'good' : 'bad');
 		verdict.dataset.ok = String(!!v.ok);
 		verdict.textContent = v.ok ? t('audit.ok', { n: v.records }) : t('audit.bad', { seq: v.first_bad, reason: v.reason || '' });
-		if (r) {
+		if (r && changedSince(seen, r)) {
 			records = r.records || [];
 			cursor = r.next_cursor || null;
 			render();

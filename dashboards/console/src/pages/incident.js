@@ -5,7 +5,7 @@
  * any alert, comments and the action history.
  */
 import { api, ApiError } from '../api.js';
-import { h, clear, table, levelBadge } from '../dom.js';
+import { h, clear, table, levelBadge, changedSince } from '../dom.js';
 import { t, fmtTime, fmtNum } from '../i18n.js';
 import { statusText, levelText } from './incidents.js';
 import { alertTable } from './eve.js';
@@ -36,6 +36,7 @@ export function mount(root, ctx, id) {
 	const open = new Set();
 	let inc = null;
 	let built = false;
+	const seen = {};
 
 	const assignee = h('input', { name: 'assignee', 'data-testid': 'assignee', placeholder: t('inc.assignee') });
 	const comment = h('textarea', { name: 'comment', rows: 2, 'data-testid': 'comment-text', placeholder: t('inc.comment') });
@@ -154,7 +155,7 @@ export function mount(root, ctx, id) {
 			buildActions();
 			built = true;
 		}
-		render();
+		if (changedSince(seen, inc)) render();
 	}
 
 	return { refresh };

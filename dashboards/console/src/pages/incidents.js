@@ -5,7 +5,7 @@
  * first, so "load more" extends the list the analyst is sorting.
  */
 import { api } from '../api.js';
-import { h, clear, table, levelBadge } from '../dom.js';
+import { h, clear, table, levelBadge, changedSince } from '../dom.js';
 import { t, fmtTime, fmtNum } from '../i18n.js';
 import { field, select, tenantInput, textInput, filterBar, toApiTime } from './filters.js';
 
@@ -69,6 +69,7 @@ export function mount(root, ctx) {
 	let rows = [];
 	let cursor = null;
 	let extraPages = 0;
+	const seen = {};
 
 	function render() {
 		const sorted = rows.slice().sort(SORTS[sortSel.value] || SORTS.last_seen);
@@ -146,6 +147,7 @@ export function mount(root, ctx) {
 	async function refresh() {
 		if (extraPages > 0) return;
 		const r = await api.incidents(params(null));
+		if (!changedSince(seen, r)) return;
 		rows = r.incidents || [];
 		cursor = r.next_cursor || null;
 		render();

@@ -4,7 +4,7 @@
  * from the yunshao.sensor-stats topic.
  */
 import { api } from '../api.js';
-import { h, clear, table } from '../dom.js';
+import { h, clear, table, changedSince } from '../dom.js';
 import { t, fmtTime, fmtNum } from '../i18n.js';
 
 /* The stats object is whatever the sensor last sent; pick the usual counters
@@ -24,6 +24,7 @@ export function mount(root, ctx) {
 	root.append(h('div', { class: 'page-head' }, h('h2', null, t('sensors.title'))), list);
 	const open = new Set();
 	let sensors = [];
+	const seen = {};
 
 	function render() {
 		const rows = sensors.slice().sort((a, b) => String(a.rack).localeCompare(String(b.rack)) || String(a.id).localeCompare(String(b.id)));
@@ -65,6 +66,7 @@ export function mount(root, ctx) {
 
 	async function refresh() {
 		const r = await api.sensors();
+		if (!changedSince(seen, r)) return;
 		sensors = r.sensors || [];
 		render();
 	}
