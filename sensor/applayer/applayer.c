@@ -239,6 +239,8 @@ static void feed_tcp(struct ys_applayer_ctx *ctx, struct ys_app_flow_priv *ap, s
 	if (feed(ctx, af, dir, d, len, flags, ts, in) != 1 || ap->tunneled)
 		return;
 	off = ctx->switch_off < len ? ctx->switch_off : len;
+	if (af->parser->packet_end) /* what the CONNECT transaction has, before it retires */
+		af->parser->packet_end(ctx, af->st, in);
 	ap->tunneled = true;
 	ap->retired = af->st;
 	ap->retired_parser = af->parser;
@@ -377,6 +379,8 @@ int ys_applayer_handle(struct ys_applayer_ctx *ctx, const struct ys_stream_ctx *
 					       ts_usec, in);
 		}
 	}
+	if (ap->pub.parser && ap->pub.st && ap->pub.parser->packet_end)
+		ap->pub.parser->packet_end(ctx, ap->pub.st, in);
 	in->app_proto = (uint16_t)ap->pub.proto;
 	in->app_flow = ap;
 	return (int)(in->nbufs - n0);

@@ -653,8 +653,7 @@ static int http_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint
 		/* libhtp 0.5 cannot resync after a hole: show what we have, then stop. */
 		finish_bodies(s, 0);
 		finish_bodies(s, 1);
-		present(s, in);
-		return -1;
+		return -1; /* http_packet_end() still presents them */
 	}
 	if (d && len && !s->closed[dir]) {
 		if (dir == 0) {
@@ -691,12 +690,20 @@ static int http_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint
 			htp_connp_close(s->connp, &tv);
 		finish_bodies(s, dir);
 	}
-	present(s, in);
+	/* Buffers are added once both directions of the packet are parsed (see
+	 * http_packet_end): libhtp may free a field of a transaction presented by
+	 * the first direction while parsing the second (a 100 Continue replaced by
+	 * the final response line). */
 	if (rc < 0 || s->abandon) {
 		ctx->st.http_errors++;
 		return -1;
 	}
 	return rc == 1 ? 1 : 0;
+}
+
+static void http_packet_end(struct ys_applayer_ctx *ctx, void *st, struct ys_inspect *in)
+{
+	present(st, in);
 }
 
 static void eve_bstr(json_t *o, const char *key, const bstr *b)
@@ -753,5 +760,6 @@ const struct ys_app_parser ys_app_http_parser = {
 	.state_new = http_new,
 	.state_free = http_free,
 	.parse = http_parse,
+	.packet_end = http_packet_end,
 	.eve = http_eve,
 };

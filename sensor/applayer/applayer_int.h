@@ -40,6 +40,9 @@ struct ys_app_parser {
 	 * ctx->switch_off of this call's data on, are another protocol. */
 	int (*parse)(struct ys_applayer_ctx *ctx, void *st, int dir, const uint8_t *data,
 		     uint32_t len, uint32_t flags, uint64_t ts_usec, struct ys_inspect *in);
+	/* Optional: called once per packet after both directions were parsed (also
+	 * after the parser stopped): add the buffers of transactions that progressed. */
+	void (*packet_end)(struct ys_applayer_ctx *ctx, void *st, struct ys_inspect *in);
 	int (*eve)(const void *st, uint64_t tx_id, json_t *obj);
 };
 

@@ -51,6 +51,7 @@ static void fuzz_chunks(const struct ys_app_parser *parser, uint16_t sport, uint
 		uint8_t fl = data[0];
 		size_t len = data[1];
 		uint32_t sflags = 0;
+		int rc;
 
 		data += 2;
 		size -= 2;
@@ -62,8 +63,11 @@ static void fuzz_chunks(const struct ys_app_parser *parser, uint16_t sport, uint
 			sflags |= YS_STREAM_EOF;
 		ys_inspect_reset(&in);
 		ctx->gen++; /* one chunk = one packet, as ys_applayer_handle() counts */
-		if (parser->parse(ctx, st, fl & 1, len ? data : NULL, (uint32_t)len, sflags, 1000,
-				  &in) < 0) {
+		rc = parser->parse(ctx, st, fl & 1, len ? data : NULL, (uint32_t)len, sflags, 1000,
+				   &in);
+		if (parser->packet_end)
+			parser->packet_end(ctx, st, &in);
+		if (rc < 0) {
 			fuzz_sink += fuzz_touch(&in);
 			break;
 		}
