@@ -14,8 +14,8 @@
  *
  * Frames we do not inspect (ignored, sampled out, bypassed) get skip_action:
  * XDP_DROP on a mirror port (the frames are copies), XDP_PASS on a host NIC
- * whose traffic must still reach the stack. Frames we cannot parse are passed
- * unclassified and counted under tenant 0.
+ * whose traffic must still reach the stack. Frames we cannot parse go to user
+ * space unclassified (no metadata) and are counted under tenant 0.
  *
  * Maps are filled by user space (bpf/ys_bpf.c) from the same tenant map the
  * sensor uses; rodata is set before load.
@@ -170,13 +170,21 @@ int ys_xdp_sensor(struct xdp_md *ctx)
 	long ret;
 
 	if (ys_parse_frame(data, data_end, vxlan_port, geneve_port, &p) < 0) {
+		/* Truncated, malformed or not IP: no tenant, no policy. User space
+		 * still gets it (a malformed frame is evidence of evasion); its
+		 * decoder counts the problem. */
+		ret = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
 		cnt = ys_counters(0);
 		if (cnt) {
 			cnt->packets++;
 			cnt->bytes += len;
 			cnt->unparsed++;
+			if (ret == XDP_REDIRECT)
+				cnt->redirected++;
+			else
+				cnt->passed++;
 		}
-		return XDP_PASS;
+		return ret;
 	}
 
 	tenant = ys_classify(&p);

@@ -88,7 +88,8 @@ struct ys_bpf_counters {
 	__u64 bypassed;	   /* hit the flow bypass map */
 	__u64 redirected;  /* handed to an AF_XDP socket */
 	__u64 passed;	   /* inspected, no AF_XDP socket on the queue: to the stack */
-	__u64 unparsed;	   /* truncated or not IP: passed without classification */
+	__u64 unparsed;	   /* truncated or not IP: to user space unclassified (also
+			    * counted in redirected or passed) */
 };
 
 /* XDP metadata in front of the frame (bpf_xdp_adjust_meta) for inspected

@@ -238,7 +238,7 @@ static const struct {
 	  offsetof(struct ys_bpf_counters, redirected) },
 	{ "passed", "Inspected frames passed to the kernel stack (AF_PACKET/libpcap capture).",
 	  offsetof(struct ys_bpf_counters, passed) },
-	{ "unparsed", "Truncated or non-IP frames passed without classification.",
+	{ "unparsed", "Truncated or non-IP frames handed on without classification.",
 	  offsetof(struct ys_bpf_counters, unparsed) },
 };
 

@@ -184,6 +184,13 @@ def mixed_frames():
                       Ether(src="02:00:00:00:01:01", dst="02:00:00:00:01:02") / inner)
         frames.append(Ether(src=MAC_A, dst=MAC_B) / IPv6(src="fd00:50::1", dst="fd00:50::2") /
                       UDP(sport=7000 + i, dport=8080) / Raw(payload[:100]))
+    # What the XDP program cannot parse still reaches user space: an IPv4 header claiming 60 bytes in a
+    # 46-byte payload, a VXLAN frame cut inside its inner IP header, and a non-IP EtherType.
+    frames.append(Ether(src=MAC_A, dst=MAC_B, type=0x0800) / Raw(b"\x4f" + bytes(45)))
+    vx = bytes(Ether(src=MAC_A, dst=MAC_B) / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=1, dport=4789) /
+               VXLAN(vni=5001) / Ether(src=MAC_A, dst=MAC_B) / IP(src="10.201.1.1", dst="10.201.1.2") / UDP())
+    frames.append(Ether(vx[:80]))
+    frames.append(Ether(src=MAC_A, dst=MAC_B, type=0x88b5) / Raw(b"local experimental ethertype" + bytes(20)))
     return frames
 
 
