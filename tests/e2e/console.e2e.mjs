@@ -247,6 +247,16 @@ try {
 		check('a foreign incident exists to test scoping (analyst token must not cover every tenant)', false);
 	}
 
+	/* --- the analyst role has no audit log or report: hidden, and the route refuses --- */
+	if (who.body.role === 'analyst') {
+		check('analyst sees no audit or report navigation', (await page.$('[data-nav=audit]')) === null && (await page.$('[data-nav=report]')) === null);
+		await page.goto(BASE + '/#/audit');
+		await page.waitForSelector('main[data-page=situation]', { timeout: 10000 });
+		check('analyst sent from #/audit to the situation', (await page.$('[data-testid=audit-table]')) === null);
+		const audit = await apiGet(ANALYST, '/api/v1/audit');
+		check('API refuses the audit log to an analyst with 403', audit.status === 403, audit.status);
+	}
+
 	/* --- language switch --- */
 	const before = await page.textContent('[data-nav=situation]');
 	await page.click('header [data-testid=lang]');
