@@ -8,7 +8,7 @@ SHARED ?= $(abspath ../shared)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build build-asan build-fuzz test test-unit test-asan test-fuzz \
-	test-integration test-conformance demo bench format format-check clean
+	test-integration test-conformance demo demo-stop bench format format-check clean
 
 all: build
 
@@ -56,6 +56,9 @@ test-conformance:
 
 demo: build
 	@./tests/data/demo.sh $(abspath $(BUILD))
+
+demo-stop:
+	@./tests/data/demo.sh stop
 
 bench: build
 	@./tests/bench/run.sh $(abspath $(BUILD)) $(SHARED)
