@@ -11,7 +11,8 @@
  *              by_tenant[], list[{time,src_ip,category,signature,sid,severity,dest_ip,
  *              tenant,event_id}], listed, truncated}
  *   alarms    {total, by_level{red,orange,yellow,blue}, by_rule[], serious[{id,title,level,
- *              tenant,rule,first_seen,last_seen,alert_count,status,acknowledged_at,closed_at}]}
+ *              tenant,rule,first_seen,last_seen,alert_count,status,raised_at,acknowledged_at,
+ *              closed_at}]} (raised_at: when correlation opened the incident)
  *   cloud     {tenants_attacked, overlay_alerts, east_west_alerts, east_west_pairs}
  *   audit     {chain_ok, records, first_bad, reason, in_period, by_action[], first_record}
  *   retention {configured_days, required_days, oldest_alert, newest_alert, alerts_stored,
@@ -408,7 +409,9 @@ static int ys_collect_alarms(struct ys_store *st, const struct ys_report_params 
 		      " (SELECT MIN(h.time) FROM incident_history h WHERE h.incident_id = i.id"
 		      " AND h.action = 'acknowledge'),"
 		      " (SELECT MIN(h.time) FROM incident_history h WHERE h.incident_id = i.id"
-		      " AND h.action = 'close')"
+		      " AND h.action = 'close'),"
+		      " (SELECT MIN(h.time) FROM incident_history h WHERE h.incident_id = i.id"
+		      " AND h.action = 'created')"
 		      " FROM incidents i WHERE i.level IN ('red', 'orange')");
 	ys_rq_int(&q, " AND i.first_seen < ?", p->to);
 	ys_rq_int(&q, " AND i.last_seen >= ?", p->from);
@@ -420,14 +423,15 @@ static int ys_collect_alarms(struct ys_store *st, const struct ys_report_params 
 	for (i = 0; i < json_array_size(rows); i++)
 		json_array_append_new(
 			arr,
-			json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:s, s:o, s:o}", "id",
-				  (json_int_t)ys_ci(rows, i, 0), "title", ys_c(rows, i, 1), "level",
-				  ys_c(rows, i, 2), "tenant", ys_c(rows, i, 3), "rule",
+			json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:s, s:o, s:o, s:o}",
+				  "id", (json_int_t)ys_ci(rows, i, 0), "title", ys_c(rows, i, 1),
+				  "level", ys_c(rows, i, 2), "tenant", ys_c(rows, i, 3), "rule",
 				  ys_c(rows, i, 4), "first_seen", ys_jtime(ys_ci(rows, i, 5)),
 				  "last_seen", ys_jtime(ys_ci(rows, i, 6)), "alert_count",
 				  (json_int_t)ys_ci(rows, i, 7), "status", ys_c(rows, i, 8),
 				  "acknowledged_at", ys_jtime_or_null(rows, i, 9), "closed_at",
-				  ys_jtime_or_null(rows, i, 10)));
+				  ys_jtime_or_null(rows, i, 10), "raised_at",
+				  ys_jtime_or_null(rows, i, 11)));
 	json_object_set_new(al, "serious", arr);
 	json_decref(rows);
 	return 0;

@@ -347,10 +347,11 @@ static void ys_intrusion(struct ys_sb *sb, const json_t *ev)
 	ys_fig(sb, "alarms.yellow", ys_int(al, "by_level", "yellow"));
 	ys_sb_raw(sb, "，蓝色 <i>blue</i> ");
 	ys_fig(sb, "alarms.blue", ys_int(al, "by_level", "blue"));
-	ys_sb_raw(sb, "。</p><table data-table=\"serious\"><tr><th>#</th><th>级别 <i>Level</i></th>"
-		      "<th>事件 <i>Incident</i></th><th>报警时间 <i>Raised</i></th><th>确认 "
-		      "<i>Acknowledged"
-		      "</i></th><th>关闭 <i>Closed</i></th><th>告警数 <i>Alerts</i></th></tr>");
+	ys_sb_raw(sb,
+		  "。</p><table data-table=\"serious\"><tr><th>#</th><th>级别 <i>Level</i></th>"
+		  "<th>事件 <i>Incident</i></th><th>攻击开始 <i>Attack began</i></th><th>报警时间 "
+		  "<i>Alarm raised</i></th><th>确认 <i>Acknowledged</i></th><th>关闭 <i>Closed</i>"
+		  "</th><th>告警数 <i>Alerts</i></th></tr>");
 	json_array_foreach(json_object_get(al, "serious"), i, r)
 	{
 		ys_sb_fmt(sb, "<tr><td>%lld</td><td>",
@@ -365,6 +366,8 @@ static void ys_intrusion(struct ys_sb *sb, const json_t *ev)
 		ys_sb_raw(sb, "</i></td><td>");
 		ys_time(sb, ys_str(r, "first_seen"));
 		ys_sb_raw(sb, "</td><td>");
+		ys_time(sb, ys_str(r, "raised_at"));
+		ys_sb_raw(sb, "</td><td>");
 		ys_time(sb, ys_str(r, "acknowledged_at"));
 		ys_sb_raw(sb, "</td><td>");
 		ys_time(sb, ys_str(r, "closed_at"));
@@ -372,7 +375,7 @@ static void ys_intrusion(struct ys_sb *sb, const json_t *ev)
 			  (long long)json_integer_value(json_object_get(r, "alert_count")));
 	}
 	if (!json_array_size(json_object_get(al, "serious")))
-		ys_sb_raw(sb, "<tr><td colspan=\"7\">本期无严重入侵事件 <i>no serious intrusion in "
+		ys_sb_raw(sb, "<tr><td colspan=\"8\">本期无严重入侵事件 <i>no serious intrusion in "
 			      "period</i></td></tr>");
 	ys_sb_raw(sb, "</table>");
 

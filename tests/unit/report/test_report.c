@@ -249,6 +249,8 @@ static void test_alarms_and_scope(void **state)
 	assert_string_equal(json_string_value(json_object_get(first, "acknowledged_at")),
 			    "2025-11-24T16:05:00.000000Z");
 	assert_true(json_is_null(json_object_get(first, "closed_at")));
+	/* raised when correlation opened it (the store stamps creation with the wall clock) */
+	assert_true(json_is_string(json_object_get(first, "raised_at")));
 	/* the acknowledge on acme's incident is the one audited action of acme's */
 	assert_int_equal(fig(ev, "audit", "in_period"), 1);
 	json_decref(ev);
