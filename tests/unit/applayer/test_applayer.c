@@ -610,6 +610,29 @@ static void test_ssh(void **state)
 	sess_free(s);
 }
 
+static void test_params_from_conf(void **state)
+{
+	const char *yaml = "app-layer:\n  http:\n    request-body-limit: 1kb\n"
+			   "    response-body-limit: 2kb\n    response-decompress-layer-limit: 2\n"
+			   "  dns:\n    enabled: no\n";
+	struct ys_applayer_params p;
+	struct ys_conf *c;
+	char err[256];
+
+	c = ys_conf_load_string("t", yaml, strlen(yaml), err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(ys_applayer_params_from_conf(c, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.request_body_limit, 1024);
+	assert_int_equal(p.response_body_limit, 2048);
+	assert_int_equal(p.decompress_layers, 2);
+	assert_false(p.dns);
+	assert_true(p.http);
+	ys_conf_free(c);
+	assert_int_equal(ys_applayer_params_from_conf(NULL, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.response_body_limit, 100 * 1024);
+	assert_int_equal(p.decompress_layers, 3);
+}
+
 static void test_names(void **state)
 {
 	assert_string_equal(ys_app_proto_name(YS_APP_HTTP), "http");
@@ -639,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_tls_session),
 		cmocka_unit_test(test_http_connect_tunnel),
 		cmocka_unit_test(test_ssh),
+		cmocka_unit_test(test_params_from_conf),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
  * capture flush. Packets are built by hand as the decoder and flow stage
  * would leave them (direction flags set), so the stream is tested alone.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -407,6 +408,39 @@ static void test_seq_wrap(void **state)
 	fx_free(fx);
 }
 
+static void test_params_from_conf(void **state)
+{
+	const char *yaml =
+		"stream:\n  midstream: yes\n  bypass: no\n  inspect-window: 4096\n"
+		"  reassembly:\n    depth: 2mb\n    memcap: 64mb\n    max-segments: 99\n";
+	const char *bad = "stream:\n  inspect-window: 1000000\n";
+	struct ys_stream_params p;
+	struct ys_conf *c;
+	char err[256];
+
+	c = ys_conf_load_string("t", yaml, strlen(yaml), err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(ys_stream_params_from_conf(c, &p, err, sizeof(err)), 0);
+	assert_true(p.midstream);
+	assert_false(p.bypass);
+	assert_int_equal(p.window, 4096);
+	assert_int_equal(p.depth, 2 * 1024 * 1024);
+	assert_int_equal(p.memcap, 64ull * 1024 * 1024);
+	assert_int_equal(p.max_segments, 99);
+	ys_conf_free(c);
+
+	c = ys_conf_load_string("t", bad, strlen(bad), err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(ys_stream_params_from_conf(c, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "inspect-window"));
+	ys_conf_free(c);
+
+	/* No config: the documented defaults. */
+	assert_int_equal(ys_stream_params_from_conf(NULL, &p, err, sizeof(err)), 0);
+	assert_false(p.midstream);
+	assert_int_equal(p.depth, 1024 * 1024);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_rst_out_of_window_ignored),
 		cmocka_unit_test(test_fast_open),
 		cmocka_unit_test(test_seq_wrap),
+		cmocka_unit_test(test_params_from_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
