@@ -471,3 +471,21 @@ bad:
 	ys_conf_bad(n, path, "expected a size such as 64mb", err, errlen);
 	return -EINVAL;
 }
+
+bool ys_conf_equal(const struct ys_conf *a, const struct ys_conf *b)
+{
+	const struct ys_conf *x, *y;
+
+	if (!a || !b)
+		return a == b;
+	if (a->type != b->type || a->nchildren != b->nchildren)
+		return false;
+	if ((a->key || b->key) && (!a->key || !b->key || strcmp(a->key, b->key) != 0))
+		return false;
+	if (a->type == YS_CONF_SCALAR)
+		return strcmp(a->value, b->value) == 0;
+	for (x = a->child, y = b->child; x && y; x = x->next, y = y->next)
+		if (!ys_conf_equal(x, y))
+			return false;
+	return true;
+}

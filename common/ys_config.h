@@ -61,6 +61,9 @@ int ys_conf_bool(const struct ys_conf *node, const char *path, bool def, bool *o
 int ys_conf_size(const struct ys_conf *node, const char *path, uint64_t def, uint64_t *out,
 		 char *err, size_t errlen);
 
+/* Same shape, keys and values (order matters; lines do not). NULL equals only NULL. */
+bool ys_conf_equal(const struct ys_conf *a, const struct ys_conf *b);
+
 /* Iterate children of a map or sequence: for (c = ys_conf_first(n); c; c = c->next). */
 static inline const struct ys_conf *ys_conf_first(const struct ys_conf *node)
 {

@@ -26,6 +26,7 @@
 #include "detect.h"
 #include "metrics.h"
 #include "output.h"
+#include "ruleset.h"
 #include "tenant.h"
 #include "worker.h"
 #include "ys_config.h"
@@ -194,85 +195,37 @@ static void ys_on_signal(int sig)
 }
 
 /* Rule files: -S wins; otherwise rule-files from the config, relative to default-rule-path. */
-static int ys_load_rules(struct ys_detect_engine *eng, const struct ys_opts *o,
-			 const struct ys_conf *conf)
+static struct ys_ruleset *ys_build_rules(const struct ys_opts *o, const struct ys_conf *conf,
+					 const struct ys_tenant_map *tenants)
 {
-	const struct ys_conf *files = ys_conf_get(conf, "rule-files");
-	char base[PATH_MAX], path[PATH_MAX];
-	bool have_base = ys_conf_path(conf, "default-rule-path", base, sizeof(base)) != NULL;
-	int r;
-
-	if (o->nrule_files) {
-		for (size_t i = 0; i < o->nrule_files; i++) {
-			r = ys_detect_load_file(eng, o->rule_files[i]);
-			if (r) {
-				fprintf(stderr, "yunshao-sensor: cannot read rules %s: %s\n",
-					o->rule_files[i], strerror(-r));
-				return r;
-			}
-		}
-		return 0;
-	}
-	for (const struct ys_conf *f = ys_conf_first(files); f; f = f->next) {
-		if (f->type != YS_CONF_SCALAR)
-			continue;
-		/* Relative names live in default-rule-path, else beside the configuration file. */
-		if (have_base && f->value[0] != '/') {
-			int n = snprintf(path, sizeof(path), "%s/%s", base, f->value);
-
-			if (n < 0 || (size_t)n >= sizeof(path)) {
-				fprintf(stderr, "yunshao-sensor: %s:%u: rule file path too long\n",
-					f->file, f->line);
-				return -ENAMETOOLONG;
-			}
-		} else if (!ys_conf_path(f, NULL, path, sizeof(path))) {
-			continue;
-		}
-		r = ys_detect_load_file(eng, path);
-		if (r) {
-			fprintf(stderr, "yunshao-sensor: cannot read rules %s (%s:%u): %s\n", path,
-				f->file, f->line, strerror(-r));
-			return r;
-		}
-	}
-	return 0;
+	return ys_ruleset_build(o->rule_files, o->nrule_files, conf, tenants);
 }
 
-static struct ys_detect_engine *ys_build_engine(const struct ys_opts *o, const struct ys_conf *conf)
+/* The global engine's statistics: what stats.json and /metrics report. */
+static const struct ys_detect_stats *ys_rules_stats(const struct ys_ruleset *rs)
 {
-	char cls[PATH_MAX], ref[PATH_MAX];
-	struct ys_detect_params dp = {
-		.vars = ys_conf_get(conf, "vars"),
-		.classification_file = ys_conf_path(conf, "classification-file", cls, sizeof(cls)),
-		.reference_file = ys_conf_path(conf, "reference-config-file", ref, sizeof(ref)),
-	};
-	struct ys_detect_engine *eng = ys_detect_engine_new(&dp);
-
-	if (!eng) {
-		fprintf(stderr, "yunshao-sensor: detection engine: %s\n", strerror(errno));
-		return NULL;
-	}
-	if (ys_load_rules(eng, o, conf) || ys_detect_engine_compile(eng)) {
-		ys_detect_engine_free(eng);
-		return NULL;
-	}
-	return eng;
+	return ys_detect_engine_stats(rs->engines[0]);
 }
 
-static void ys_print_rule_report(const struct ys_detect_engine *eng, FILE *fp)
+static void ys_print_rule_report(const struct ys_ruleset *rs, FILE *fp)
 {
-	const struct ys_detect_stats *ds = ys_detect_engine_stats(eng);
-	const struct ys_detect_failure *fails;
-	size_t n = ys_detect_failures(eng, &fails);
+	for (size_t e = 0; e < rs->nengines; e++) {
+		const struct ys_detect_stats *ds = ys_detect_engine_stats(rs->engines[e]);
+		const struct ys_detect_failure *fails;
+		size_t n = ys_detect_failures(rs->engines[e], &fails);
 
-	for (size_t i = 0; i < n; i++)
-		fprintf(fp, "%s:%u: sid %" PRIu32 ": keyword '%s': %s\n", fails[i].file,
-			fails[i].line, fails[i].sid, fails[i].keyword, fails[i].reason);
-	fprintf(fp,
-		"rules: %" PRIu32 " loaded, %" PRIu32 " failed; %" PRIu32
-		" groups, %u databases, compiled in %.2f s\n",
-		ds->rules_loaded, ds->rules_failed, ds->groups, ds->hs_databases,
-		ds->compile_seconds);
+		for (size_t i = 0; i < n; i++)
+			fprintf(fp, "%s:%u: sid %" PRIu32 ": keyword '%s': %s\n", fails[i].file,
+				fails[i].line, fails[i].sid, fails[i].keyword, fails[i].reason);
+		if (rs->owner[e])
+			fprintf(fp, "tenant %u (%s) and tenants sharing its overrides: ",
+				rs->owner[e]->id, rs->owner[e]->name);
+		fprintf(fp,
+			"rules: %" PRIu32 " loaded, %" PRIu32 " failed; %" PRIu32
+			" groups, %u databases, compiled in %.2f s\n",
+			ds->rules_loaded, ds->rules_failed, ds->groups, ds->hs_databases,
+			ds->compile_seconds);
+	}
 }
 
 static double ys_mono_seconds(void)
@@ -483,7 +436,7 @@ struct ys_sensor {
 	const struct ys_conf *conf;
 	const struct ys_tenant_map *tenants;
 	struct ys_engine_slot slot;
-	struct ys_detect_engine *old_engine; /* main thread only */
+	struct ys_ruleset *old_rules; /* main thread only: freed once no worker uses it */
 	struct ys_output *out;
 	struct ys_thread threads[YS_MAX_WORKERS];
 	unsigned nworkers;
@@ -518,8 +471,7 @@ static void ys_sensor_sum(struct ys_sensor *s, struct ys_worker_stats *sum)
 static void ys_metrics_fill(struct ys_text *t, void *user)
 {
 	struct ys_sensor *s = user;
-	struct ys_detect_engine *eng = atomic_load(&s->slot.engine);
-	const struct ys_detect_stats *ds = ys_detect_engine_stats(eng);
+	const struct ys_detect_stats *ds = ys_rules_stats(atomic_load(&s->slot.set));
 	struct ys_worker_stats sum;
 	struct ys_output_stats os;
 
@@ -615,7 +567,7 @@ static void ys_sensor_stats_json(void *user, json_t *obj)
 	json_t *j;
 
 	ys_sensor_sum(s, &sum);
-	j = ys_stats_json(&sum, ys_detect_engine_stats(atomic_load(&s->slot.engine)), s->out,
+	j = ys_stats_json(&sum, ys_rules_stats(atomic_load(&s->slot.set)), s->out,
 			  ys_mono_seconds() - s->t0);
 	if (j) {
 		json_object_update(obj, j);
@@ -650,9 +602,8 @@ static char *ys_control_cmd(const char *cmd, void *user)
 		struct ys_worker_stats sum;
 
 		ys_sensor_sum(s, &sum);
-		json_t *j =
-			ys_stats_json(&sum, ys_detect_engine_stats(atomic_load(&s->slot.engine)),
-				      s->out, ys_mono_seconds() - s->t0);
+		json_t *j = ys_stats_json(&sum, ys_rules_stats(atomic_load(&s->slot.set)), s->out,
+					  ys_mono_seconds() - s->t0);
 
 		reply = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(j);
@@ -665,33 +616,33 @@ static char *ys_control_cmd(const char *cmd, void *user)
 	return reply;
 }
 
-/* Build a new engine beside the running one and publish it. Main thread only. */
+/* Build new engines beside the running ones and publish them. Main thread only. */
 static int ys_reload(struct ys_sensor *s)
 {
 	double t0 = ys_mono_seconds();
-	struct ys_detect_engine *eng;
+	struct ys_ruleset *rs;
 
-	if (s->old_engine) {
+	if (s->old_rules) {
 		ys_warn("sensor", "a reload is still settling; try again shortly");
 		return -EBUSY;
 	}
 	ys_notice("sensor", "reloading rules");
-	eng = ys_build_engine(s->o, s->conf);
-	if (!eng) {
+	rs = ys_build_rules(s->o, s->conf, s->tenants);
+	if (!rs) {
 		ys_err("sensor", "rule reload failed; the previous rules keep running");
 		atomic_fetch_add(&s->reloads_failed, 1);
 		return -EINVAL;
 	}
-	s->old_engine = atomic_exchange(&s->slot.engine, eng);
+	s->old_rules = atomic_exchange(&s->slot.set, rs);
 	atomic_fetch_add(&s->slot.generation, 1);
 	atomic_fetch_add(&s->reloads_ok, 1);
 	ys_notice("sensor", "rules reloaded in %.2f s: %u loaded, %u failed; peak RSS %ld kB",
-		  ys_mono_seconds() - t0, ys_detect_engine_stats(eng)->rules_loaded,
-		  ys_detect_engine_stats(eng)->rules_failed, ys_peak_rss_kb());
+		  ys_mono_seconds() - t0, ys_rules_stats(rs)->rules_loaded,
+		  ys_rules_stats(rs)->rules_failed, ys_peak_rss_kb());
 	return 0;
 }
 
-/* Have all live workers moved to the current generation? Then the old engine can go. */
+/* Have all live workers moved to the current generation? Then the old rules can go. */
 static bool ys_reload_settled(struct ys_sensor *s)
 {
 	uint64_t gen = atomic_load(&s->slot.generation);
@@ -722,7 +673,7 @@ static void ys_sensor_loop(struct ys_sensor *s)
 
 		uint64_t req = atomic_load(&s->reload_req);
 
-		if ((ys_reload_requested || req > served) && !s->old_engine) {
+		if ((ys_reload_requested || req > served) && !s->old_rules) {
 			int r;
 
 			ys_reload_requested = 0;
@@ -734,9 +685,9 @@ static void ys_sensor_loop(struct ys_sensor *s)
 			}
 		}
 		/* A reload is answered once every worker runs the new rules. */
-		if (s->old_engine && ys_reload_settled(s)) {
-			ys_detect_engine_free(s->old_engine);
-			s->old_engine = NULL;
+		if (s->old_rules && ys_reload_settled(s)) {
+			ys_ruleset_free(s->old_rules);
+			s->old_rules = NULL;
 			ys_notice("sensor", "all workers run rules generation %" PRIu64,
 				  (uint64_t)atomic_load(&s->slot.generation));
 			atomic_store(&s->reload_result, (int64_t)atomic_load(&s->slot.generation));
@@ -755,7 +706,7 @@ int main(int argc, char **argv)
 	struct ys_opts o = { .checksum = "auto", .log_dir = "." };
 	struct ys_conf *conf = NULL;
 	struct ys_tenant_map *tenants = NULL;
-	struct ys_detect_engine *engine;
+	struct ys_ruleset *rules;
 	struct ys_metrics *metrics = NULL;
 	struct ys_control *control = NULL;
 	struct ys_worker_params wp;
@@ -794,30 +745,31 @@ int main(int argc, char **argv)
 		goto out_conf;
 	}
 	s->tenants = tenants;
-	engine = ys_build_engine(&o, conf);
-	if (!engine)
+	rules = ys_build_rules(&o, conf, tenants);
+	if (!rules)
 		goto out_tenants;
-	atomic_store(&s->slot.engine, engine);
+	atomic_store(&s->slot.set, rules);
 	atomic_store(&s->slot.generation, 1);
 	if (o.test_only) {
-		const struct ys_detect_stats *ds = ys_detect_engine_stats(engine);
-
-		ys_print_rule_report(engine, stdout);
+		ys_print_rule_report(rules, stdout);
 		printf("configuration %s: ok; %zu tenants\n", o.conf_file ? o.conf_file : "(none)",
 		       ys_tenant_count(tenants));
-		ret = (o.strict_rules && ds->rules_failed) ? 3 : 0;
-		goto out_engine;
+		ret = 0;
+		for (size_t e = 0; e < rules->nengines; e++)
+			if (o.strict_rules &&
+			    ys_detect_engine_stats(rules->engines[e])->rules_failed)
+				ret = 3;
+		goto out_rules;
 	}
-	if (ys_detect_engine_stats(engine)->rules_failed)
+	if (ys_rules_stats(rules)->rules_failed)
 		ys_warn("sensor",
 			"%u rules failed to load (run with -T to list them); %u rules are active",
-			ys_detect_engine_stats(engine)->rules_failed,
-			ys_detect_engine_stats(engine)->rules_loaded);
+			ys_rules_stats(rules)->rules_failed, ys_rules_stats(rules)->rules_loaded);
 
 	if (mkdir(o.log_dir, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "yunshao-sensor: cannot create log directory %s: %s\n", o.log_dir,
 			strerror(errno));
-		goto out_engine;
+		goto out_rules;
 	}
 	gethostname(hostname, sizeof(hostname) - 1);
 	struct ys_output_params op = {
@@ -833,12 +785,12 @@ int main(int argc, char **argv)
 	if (ys_conf_bool(conf, "outputs.eve.payload", true, &op.include_payload, err,
 			 sizeof(err))) {
 		fprintf(stderr, "yunshao-sensor: %s\n", err);
-		goto out_engine;
+		goto out_rules;
 	}
 	s->out = ys_output_new(&op, err, sizeof(err));
 	if (!s->out) {
 		fprintf(stderr, "yunshao-sensor: output: %s\n", err[0] ? err : strerror(errno));
-		goto out_engine;
+		goto out_rules;
 	}
 
 	memset(&wp, 0, sizeof(wp));
@@ -948,9 +900,8 @@ int main(int argc, char **argv)
 	ys_sensor_sum(s, &sum);
 	{
 		double elapsed = ys_mono_seconds() - s->t0;
-		json_t *stats =
-			ys_stats_json(&sum, ys_detect_engine_stats(atomic_load(&s->slot.engine)),
-				      s->out, elapsed);
+		json_t *stats = ys_stats_json(&sum, ys_rules_stats(atomic_load(&s->slot.set)),
+					      s->out, elapsed);
 
 		if (ys_write_stats(o.log_dir, stats))
 			ret = 1;
@@ -968,9 +919,9 @@ out_workers:
 		ys_worker_free(s->threads[i].w);
 out_output:
 	ys_output_free(s->out);
-out_engine:
-	ys_detect_engine_free(s->old_engine);
-	ys_detect_engine_free(atomic_load(&s->slot.engine));
+out_rules:
+	ys_ruleset_free(s->old_rules);
+	ys_ruleset_free(atomic_load(&s->slot.set));
 out_tenants:
 	ys_tenant_map_free(tenants);
 out_conf:

@@ -27,7 +27,8 @@ struct ys_worker {
 	struct ys_flow_table *flows;
 	struct ys_stream_ctx *stream;
 	struct ys_applayer_ctx *app;
-	struct ys_detect_ctx *detect;
+	struct ys_ruleset *rs;	       /* the set the contexts below belong to */
+	struct ys_detect_ctx **detect; /* one per engine of rs */
 	struct ys_output_worker *out;
 	_Atomic uint64_t engine_gen;
 
@@ -53,9 +54,18 @@ static void ys_worker_on_alert(const struct ys_alert *alert, void *user)
 	w->st.alerts++;
 }
 
-static void ys_worker_detect(struct ys_worker *w, struct ys_packet *pkt, struct ys_inspect *in)
+/* The detection context of the engine that tenant TENANT_ID runs. */
+static struct ys_detect_ctx *ys_worker_ctx(struct ys_worker *w, const struct ys_tenant *t)
 {
-	ys_detect_inspect(w->detect, pkt, in, ys_worker_on_alert, w);
+	if (w->rs->nengines == 1 || !t)
+		return w->detect[0];
+	return w->detect[ys_ruleset_engine_of(w->rs, ys_tenant_index(w->p.tenants, t))];
+}
+
+static void ys_worker_detect(struct ys_worker *w, struct ys_detect_ctx *ctx, struct ys_packet *pkt,
+			     struct ys_inspect *in)
+{
+	ys_detect_inspect(ctx, pkt, in, ys_worker_on_alert, w);
 }
 
 /*
@@ -96,9 +106,11 @@ static void ys_worker_flush_flow(struct ys_worker *w, struct ys_flow *f)
 {
 	struct ys_packet pseudo;
 	struct ys_inspect *in = &w->flush_in;
+	struct ys_detect_ctx *ctx;
 
 	if (f->proto != 6 || !f->stream || !ys_stream_active(f) || f->bypass)
 		return;
+	ctx = ys_worker_ctx(w, ys_tenant_get(w->p.tenants, f->tenant_id));
 	for (int guard = 0; guard < 64; guard++) {
 		ys_inspect_reset(in);
 		if (ys_stream_flush_flow(w->stream, f, in) != 1)
@@ -111,7 +123,7 @@ static void ys_worker_flush_flow(struct ys_worker *w, struct ys_flow *f)
 			if (!d->len && !d->flags)
 				continue;
 			ys_worker_pseudo_packet(&pseudo, f, dir);
-			ys_worker_detect(w, &pseudo, in);
+			ys_worker_detect(w, ctx, &pseudo, in);
 		}
 	}
 }
@@ -154,26 +166,58 @@ static void ys_worker_publish_stats(struct ys_worker *w)
 	pthread_mutex_unlock(&w->snap_lock);
 }
 
-/* Pick up a reloaded engine at a packet boundary. */
+static void ys_worker_free_contexts(struct ys_detect_ctx **ctx, size_t n)
+{
+	if (!ctx)
+		return;
+	for (size_t i = 0; i < n; i++)
+		ys_detect_ctx_free(ctx[i]);
+	free(ctx);
+}
+
+/* One detection context per engine of RS; NULL + errno on failure. */
+static struct ys_detect_ctx **ys_worker_new_contexts(struct ys_ruleset *rs)
+{
+	struct ys_detect_ctx **ctx = calloc(rs->nengines, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	for (size_t i = 0; i < rs->nengines; i++) {
+		ctx[i] = ys_detect_ctx_new(rs->engines[i]);
+		if (!ctx[i]) {
+			int e = errno;
+
+			ys_worker_free_contexts(ctx, i);
+			errno = e;
+			return NULL;
+		}
+	}
+	return ctx;
+}
+
+/* Pick up a reloaded rule set at a packet boundary. */
 static int ys_worker_check_engine(struct ys_worker *w)
 {
 	uint64_t gen = atomic_load_explicit(&w->p.engines->generation, memory_order_acquire);
-	struct ys_detect_ctx *ctx;
+	struct ys_ruleset *rs;
+	struct ys_detect_ctx **ctx;
 
 	if (gen == w->engine_gen)
 		return 0;
-	ctx = ys_detect_ctx_new(atomic_load(&w->p.engines->engine));
+	rs = atomic_load(&w->p.engines->set);
+	ctx = ys_worker_new_contexts(rs);
 	if (!ctx) {
 		ys_err("worker", "worker %u: cannot use reloaded rules (%s); keeping the old ones",
 		       w->p.index, strerror(errno));
 		w->engine_gen = gen; /* do not retry every packet */
 		return -ENOMEM;
 	}
-	/* Per-flow detect state refers to the old engine's rule numbering: drop it with the
-	 * old context so that flowbits never point at the wrong rule. */
+	/* Per-flow detect state refers to the old engines' rule numbering: drop it with the
+	 * old contexts so that flowbits never point at the wrong rule. */
 	ys_flow_foreach(w->flows, ys_worker_drop_detect_state, NULL);
-	ys_detect_ctx_free(w->detect);
+	ys_worker_free_contexts(w->detect, w->rs->nengines);
 	w->detect = ctx;
+	w->rs = rs;
 	atomic_store_explicit(&w->engine_gen, gen, memory_order_release);
 	ys_notice("worker", "worker %u: now running rules generation %llu", w->p.index,
 		  (unsigned long long)gen);
@@ -246,7 +290,7 @@ static void ys_worker_packet(struct ys_worker *w, const struct ys_frame *fr)
 			ys_stream_handle(w->stream, pkt, f, in);
 		ys_applayer_handle(w->app, w->stream, pkt, f, in, pkt->ts_usec);
 	}
-	ys_worker_detect(w, pkt, in);
+	ys_worker_detect(w, ys_worker_ctx(w, t), pkt, in);
 }
 
 struct ys_worker *ys_worker_new(const struct ys_worker_params *params, char *err, size_t errlen)
@@ -284,7 +328,8 @@ struct ys_worker *ys_worker_new(const struct ys_worker_params *params, char *err
 		goto out_free;
 	}
 	w->engine_gen = atomic_load(&params->engines->generation);
-	w->detect = ys_detect_ctx_new(atomic_load(&params->engines->engine));
+	w->rs = atomic_load(&params->engines->set);
+	w->detect = ys_worker_new_contexts(w->rs);
 	if (!w->detect) {
 		snprintf(err, errlen, "detection context: %s", strerror(errno));
 		goto out_free;
@@ -316,7 +361,8 @@ void ys_worker_free(struct ys_worker *w)
 	w->flushing = true;
 	ys_flow_table_free(w->flows);
 	ys_output_worker_free(w->out);
-	ys_detect_ctx_free(w->detect);
+	if (w->rs)
+		ys_worker_free_contexts(w->detect, w->rs->nengines);
 	ys_applayer_ctx_free(w->app);
 	ys_stream_ctx_free(w->stream);
 	ys_decoder_free(w->dec);

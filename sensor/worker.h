@@ -7,8 +7,8 @@
  *
  * Workers share nothing mutable: the tenant map and detection engines are
  * immutable, the output serialises its sinks. A rule reload publishes a new
- * engine through struct ys_engine_slot; each worker picks it up at a packet
- * boundary and frees its old context, so capture never stops.
+ * rule set through struct ys_engine_slot (ruleset.h); each worker picks it up
+ * at a packet boundary and frees its old contexts, so capture never stops.
  */
 #ifndef YS_WORKER_H
 #define YS_WORKER_H
@@ -23,19 +23,10 @@
 #include "detect.h"
 #include "flow.h"
 #include "output.h"
+#include "ruleset.h"
 #include "stream.h"
 #include "tenant.h"
 #include "ys_config.h"
-
-/*
- * The current detection engine, shared by all workers. The main thread stores
- * a new engine and bumps the generation; it frees the old engine only after
- * every worker has acknowledged the generation (ys_worker_engine_gen()).
- */
-struct ys_engine_slot {
-	_Atomic(struct ys_detect_engine *) engine;
-	_Atomic uint64_t generation;
-};
 
 struct ys_worker_params {
 	unsigned index;

@@ -612,3 +612,8 @@ const struct ys_tenant *ys_tenant_at(const struct ys_tenant_map *map, size_t i)
 {
 	return map && i < map->n ? &map->tenants[i] : NULL;
 }
+
+size_t ys_tenant_index(const struct ys_tenant_map *map, const struct ys_tenant *t)
+{
+	return (size_t)(t - map->tenants);
+}

@@ -88,5 +88,7 @@ const char *ys_tenant_name(const struct ys_tenant_map *map, uint32_t id);
 size_t ys_tenant_count(const struct ys_tenant_map *map);
 /* i-th tenant (0 <= i < count), for iteration by exporters and the XDP loader. */
 const struct ys_tenant *ys_tenant_at(const struct ys_tenant_map *map, size_t i);
+/* The i for which ys_tenant_at() returns T (T from this map): per-tenant tables index by it. */
+size_t ys_tenant_index(const struct ys_tenant_map *map, const struct ys_tenant *t);
 
 #endif /* YS_TENANT_H */

@@ -91,6 +91,22 @@ static void test_path(void **state)
 	ys_conf_free(c);
 }
 
+static void test_equal(void **state)
+{
+	static const char d[] = "a: {x: [1, 2]}\nb: {x: [1, 2]}\nc: {x: [1, 3]}\nd: {y: [1, 2]}\n";
+	char err[64];
+	struct ys_conf *c = ys_conf_load_string("e.yaml", d, strlen(d), err, sizeof(err));
+
+	(void)state;
+	assert_non_null(c);
+	assert_true(ys_conf_equal(ys_conf_get(c, "a.x"), ys_conf_get(c, "b.x")));
+	assert_false(ys_conf_equal(ys_conf_get(c, "a.x"), ys_conf_get(c, "c.x")));
+	assert_false(ys_conf_equal(ys_conf_get(c, "a.x"), ys_conf_get(c, "d.y")));
+	assert_true(ys_conf_equal(NULL, NULL));
+	assert_false(ys_conf_equal(ys_conf_get(c, "a"), NULL));
+	ys_conf_free(c);
+}
+
 static void test_empty(void **state)
 {
 	char err[64];
@@ -106,9 +122,8 @@ static void test_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookup),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_path),
+		cmocka_unit_test(test_lookup), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_path),   cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
