@@ -526,7 +526,8 @@ static int out_end(struct ys_stream_ctx *ctx, struct ys_flow *f, struct ys_inspe
 		ctx->out[i].len = ob->len;
 		if (in && ys_inspect_add(in, YS_BUF_STREAM, ctx->scratch + ob->start,
 					 ob->prefix + ob->len,
-					 i == 0 ? YS_BUF_F_TO_SERVER : YS_BUF_F_TO_CLIENT, 0) == 0)
+					 i == 0 ? YS_BUF_F_TO_SERVER : YS_BUF_F_TO_CLIENT,
+					 UINT64_MAX) == 0)
 			in->bufs[in->nbufs - 1].prefix_len = ob->prefix;
 		update_window(ctx, &sf->d[i], ob);
 	}

@@ -115,6 +115,7 @@ static void test_in_order_window(void **state)
 	assert_non_null(b);
 	assert_int_equal(b->prefix_len, 0);
 	assert_int_equal(b->flags, YS_BUF_F_TO_SERVER);
+	assert_true(b->tx_id == UINT64_MAX); /* stream bytes belong to no transaction */
 
 	/* The pattern "evil" is split over two segments: the buffer holds both halves. */
 	assert_int_equal(pkt(fx, 0, ACK | PSH, CISN + 8, SISN + 1, "il HTTP/1.0"), 1);
