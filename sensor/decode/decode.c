@@ -128,6 +128,7 @@ int ys_decode_packet(struct ys_decoder *dec, struct ys_packet *pkt)
 	pkt->tcp_wscale = 0xff;
 	dec->link_nest = 0;
 	dec->cut = false;
+	dec->reasm_nest = 0;
 
 	dec->st.packets++;
 	dec->st.bytes += pkt->wirelen ? pkt->wirelen : pkt->caplen;

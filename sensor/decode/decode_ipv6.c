@@ -9,6 +9,9 @@
 
 #define YS_IPV6_HLEN 40
 
+static int ys_dec_ipv6_exthdrs(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
+			       uint32_t len, uint8_t nh);
+
 static int ys_dec_ipv6_frag(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
 			    uint32_t len, uint32_t off)
 {
@@ -43,7 +46,9 @@ static int ys_dec_ipv6_frag(struct ys_decoder *dec, struct ys_packet *pkt, const
 	 * fragmented protocol; the unfragmentable extension headers are dropped. */
 	memcpy(hdr, p, YS_IPV6_HLEN);
 	hdr[6] = nh;
-	rc = ys_frag_add(dec, pkt, id, nh, foff, more, hdr, YS_IPV6_HLEN, p + off, plen, &buf,
+	/* The key is source, destination and id (RFC 8200): the next header of a
+	 * later fragment is not part of it; the first fragment's one counts. */
+	rc = ys_frag_add(dec, pkt, id, 0, foff, more, hdr, YS_IPV6_HLEN, p + off, plen, &buf,
 			 &blen);
 	if (rc)
 		return rc;
@@ -51,15 +56,17 @@ static int ys_dec_ipv6_frag(struct ys_decoder *dec, struct ys_packet *pkt, const
 	pkt->reasm_buf = buf;
 	pkt->l3 = buf;
 	pkt->l3_len = blen;
-	pkt->ip_hlen = YS_IPV6_HLEN;
-	return ys_dec_l4(dec, pkt, nh, buf + YS_IPV6_HLEN, blen - YS_IPV6_HLEN);
+	/* The datagram may start with more extension headers, even another fragment
+	 * header (nested fragmentation, an evasion): walk them again, at most
+	 * YS_MAX_REASM_NEST datagrams deep per packet. */
+	if (++dec->reasm_nest > YS_MAX_REASM_NEST)
+		return ys_dec_fail(dec, pkt, YS_DEC_IPV6_FRAG_BAD);
+	return ys_dec_ipv6_exthdrs(dec, pkt, buf, blen, buf[6]);
 }
 
 int ys_dec_ipv6(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p, uint32_t len)
 {
-	uint32_t plen, off = YS_IPV6_HLEN, hl;
-	uint8_t nh;
-	int rc;
+	uint32_t plen;
 
 	if (len < YS_IPV6_HLEN)
 		return ys_dec_fail(dec, pkt, YS_DEC_IPV6_TRUNCATED);
@@ -86,7 +93,15 @@ int ys_dec_ipv6(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
 	pkt->ttl = p[7];
 	pkt->l3 = p;
 	pkt->l3_len = len;
-	nh = p[6];
+	return ys_dec_ipv6_exthdrs(dec, pkt, p, len, p[6]);
+}
+
+/* The extension headers after the fixed header of P (LEN bytes), then L4. */
+static int ys_dec_ipv6_exthdrs(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
+			       uint32_t len, uint8_t nh)
+{
+	uint32_t off = YS_IPV6_HLEN, hl;
+	int rc;
 
 	for (unsigned n = 0;; n++) {
 		switch (nh) {

@@ -48,7 +48,11 @@ struct ys_decoder {
 	/* The IP layer of the current packet was cut by the snap length: L4
 	 * lengths cannot be checked against it and checksums cannot be verified. */
 	bool cut;
+	/* Reassembled datagrams entered for the current packet (nested fragments). */
+	unsigned reasm_nest;
 };
+
+#define YS_MAX_REASM_NEST 2
 
 #define YS_MAX_LINK_NEST 8
 

@@ -746,6 +746,54 @@ static void test_ipv6_exthdr_and_frag(void **state)
 	assert_addr(&t->pkt.src, "fd00::1");
 }
 
+/* One IPv6 fragment: FRAG header (NH, OFF, M, ID) + BYTES, behind ETH/IPv6. */
+static int send_frag6(struct tctx *t, uint8_t nh, uint16_t off, int m, uint32_t id,
+		      const uint8_t *bytes, size_t n)
+{
+	struct pb p = { .n = 0 };
+	size_t ip;
+
+	pb_eth(&p, NULL, 0, 0x86dd);
+	ip = pb_ipv6(&p, "2001:db8:1::2", "2001:db8:1::1", 44);
+	pb_u8(&p, nh);
+	pb_u8(&p, 0);
+	pb_u16(&p, (uint16_t)(off | (m ? 1 : 0)));
+	pb_u32(&p, id);
+	pb_put(&p, bytes, n);
+	pb_ipv6_fix(&p, ip);
+	return run(t, &p, YS_LINK_ETHERNET);
+}
+
+static void test_ipv6_nested_fragments(void **state)
+{
+	struct tctx *t = *state;
+	struct pb m = { .n = 0 };
+	uint8_t a[24];
+	size_t ip, ic;
+
+	/* M: an ICMPv6 echo request of 24 bytes (checksum irrelevant here). */
+	ip = pb_ipv6(&m, "2001:db8:1::2", "2001:db8:1::1", 58);
+	ic = pb_icmp(&m, 128, 0, 0xface, 0xbabe);
+	pb_put(&m, "0123456789abcdef", 16);
+	(void)ic;
+	/* Datagram A = fragment header of B (first fragment, NH 58) + M[0..16). */
+	memcpy(a, (uint8_t[]){ 58, 0, 0, 1, 0, 1, 0xbb, 0xbb }, 8);
+	memcpy(a + 8, m.b + ip + 40, 16);
+	/* A in two pieces; the second lies about its next header (58, not 44): the
+	 * key ignores it and the first fragment's header decides. */
+	assert_int_equal(send_frag6(t, 44, 0, 1, 0x1aaaa, a, 16), -EAGAIN);
+	assert_int_equal(send_frag6(t, 58, 16, 0, 0x1aaaa, a + 16, 8), -EAGAIN);
+	/* A is complete and holds B's first fragment: now held in turn. */
+	assert_int_equal(ys_decoder_stats(t->dec)->frag_reassembled, 1);
+	assert_int_equal(send_frag6(t, 58, 16, 0, 0x1bbbb, m.b + ip + 40 + 16, 8), 0);
+	assert_int_equal(ys_decoder_stats(t->dec)->frag_reassembled, 2);
+	assert_int_equal(t->pkt.proto, 58);
+	assert_int_equal(t->pkt.icmp_type, 128);
+	assert_int_equal(t->pkt.icmp_id, 0xface);
+	assert_int_equal(t->pkt.payload_len, 16);
+	assert_memory_equal(t->pkt.payload, "0123456789abcdef", 16);
+}
+
 static void test_icmp(void **state)
 {
 	struct tctx *t = *state;
@@ -990,6 +1038,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipv4_frag_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv4_frag_memcap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_exthdr_and_frag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_nested_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp, setup_csum, teardown),
 		cmocka_unit_test_setup_teardown(test_checksums, setup_csum, teardown),
 		cmocka_unit_test_setup_teardown(test_checksums_off, setup, teardown),
