@@ -30,7 +30,8 @@
  * inspected as they are.
  *
  * IP fragment reassembly (IPv4 and IPv6) is per decoder, keyed by
- * family + src + dst + id + protocol + outer VNI. Overlap policy: "first wins"
+ * src + dst + id + outer VNI (+ protocol for IPv4, RFC 791; IPv6 takes the
+ * first fragment's next header, RFC 8200). Overlap policy: "first wins"
  * (bytes already received are never overwritten by a later fragment; the
  * overlap is counted as YS_DEC_IPV4_FRAG_OVERLAP / YS_DEC_IPV6_FRAG_OVERLAP),
  * which also defeats tiny-fragment header rewrites (RFC 1858) and teardrop
@@ -40,7 +41,10 @@
  * counted as YS_DEC_FRAG_MEMCAP), params.frag_timeout_sec of packet time since
  * a datagram's first fragment (expired ones are dropped, stats.frag_timeouts).
  * A reassembled IPv6 datagram is presented as a plain 40-byte IPv6 header
- * (the unfragmentable extension headers are dropped) followed by the payload.
+ * (the unfragmentable extension headers are dropped) followed by the payload,
+ * whose own extension headers are walked again (a fragment header inside is
+ * nested fragmentation: reassembled too, at most YS_MAX_REASM_NEST deep).
+ * YS_PKT_IPV4_FRAG_REASSEMBLED / YS_PKT_IPV4_FRAGMENT are set for IPv6 too.
  *
  * Every read is bounds-checked; a malformed or truncated packet sets
  * pkt->decode_error to the first problem found, increments that kind's counter

@@ -52,8 +52,6 @@ struct ys_decoder {
 	unsigned reasm_nest;
 };
 
-#define YS_MAX_REASM_NEST 2
-
 #define YS_MAX_LINK_NEST 8
 
 static inline uint16_t ys_rd16(const uint8_t *p)
