@@ -29,6 +29,7 @@
 #include "ruleset.h"
 #include "tenant.h"
 #include "worker.h"
+#include "xdp.h"
 #include "ys_config.h"
 #include "ys_log.h"
 
@@ -446,7 +447,18 @@ struct ys_sensor {
 	_Atomic uint64_t reload_req, reload_done;
 	_Atomic int64_t reload_result; /* generation, or -errno */
 	_Atomic uint64_t reloads_ok, reloads_failed;
+	struct ys_bpf *bpf; /* XDP program when capture.xdp is on; NULL otherwise */
+	_Atomic uint64_t bypass_errors;
 };
+
+static void ys_sensor_bypass(void *user, const struct ys_flow *f)
+{
+	struct ys_sensor *s = user;
+
+	/* A failed insert only costs user-space work: the flow is still skipped there. */
+	if (ys_bpf_bypass_flow(s->bpf, f) != 0)
+		atomic_fetch_add(&s->bypass_errors, 1);
+}
 
 static void *ys_thread_main(void *arg)
 {
@@ -556,7 +568,18 @@ static void ys_metrics_fill(struct ys_text *t, void *user)
 	     atomic_load(&s->reloads_ok), atomic_load(&s->reloads_failed));
 	YS_M("uptime_seconds", "gauge", "Seconds since start.",
 	     "yunshao_sensor_uptime_seconds %.1f\n", ys_mono_seconds() - s->t0);
+	YS_M("xdp_bypass_errors_total", "counter", "Flows the kernel bypass map refused.",
+	     "yunshao_sensor_xdp_bypass_errors_total %" PRIu64 "\n",
+	     (uint64_t)atomic_load(&s->bypass_errors));
 #undef YS_M
+	if (s->bpf) {
+		char *xdp = NULL;
+		size_t len = 0;
+
+		if (ys_bpf_metrics(s->bpf, s->tenants, &xdp, &len) == 0 && xdp)
+			ys_text_printf(t, "%.*s", (int)len, xdp);
+		free(xdp);
+	}
 }
 
 /* The counters in each yunshao.sensor-stats message; runs in the Kafka sink's thread. */
@@ -826,6 +849,21 @@ int main(int argc, char **argv)
 		}
 		wp.capture_params.source = o.iface;
 		wp.capture_params.promisc = true;
+		/* The XDP program classifies tenants and drops ignored, sampled-out and bypassed
+		 * traffic in the kernel; AF_XDP sockets register in its XSKMAP. */
+		errno = 0;
+		s->bpf = ys_bpf_from_conf(conf, o.iface, method, tenants, err, sizeof(err));
+		if (!s->bpf && errno) {
+			fprintf(stderr, "yunshao-sensor: XDP: %s\n", err);
+			goto out_output;
+		}
+		if (s->bpf) {
+			wp.capture_params.bpf = s->bpf;
+			wp.on_bypass = ys_sensor_bypass;
+			wp.bypass_user = s;
+			ys_notice("sensor", "XDP program attached to %s (%s mode)", o.iface,
+				  ys_bpf_mode(s->bpf));
+		}
 		wp.capture_params.xdp_mode = ys_conf_str(conf, "capture.xdp-mode", "auto");
 		s->nworkers = o.workers ? o.workers
 			      : nw > 0	? (unsigned)nw
@@ -918,6 +956,7 @@ out_workers:
 	for (unsigned i = 0; i < started; i++)
 		ys_worker_free(s->threads[i].w);
 out_output:
+	ys_bpf_free(s->bpf);
 	ys_output_free(s->out);
 out_rules:
 	ys_ruleset_free(s->old_rules);

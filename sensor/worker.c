@@ -291,6 +291,9 @@ static void ys_worker_packet(struct ys_worker *w, const struct ys_frame *fr)
 		ys_applayer_handle(w->app, w->stream, pkt, f, in, pkt->ts_usec);
 	}
 	ys_worker_detect(w, ys_worker_ctx(w, t), pkt, in);
+	/* Later packets of a bypassed flow return early above, so this runs once per flow. */
+	if (f && f->bypass && w->p.on_bypass)
+		w->p.on_bypass(w->p.bypass_user, f);
 }
 
 struct ys_worker *ys_worker_new(const struct ys_worker_params *params, char *err, size_t errlen)

@@ -40,6 +40,10 @@ struct ys_worker_params {
 	const struct ys_tenant_map *tenants;
 	struct ys_engine_slot *engines;
 	struct ys_output *output;
+	/* Called once when a flow needs no more inspection (stream depth reached): the XDP
+	 * loader puts it in the kernel's bypass map. Optional. */
+	void (*on_bypass)(void *user, const struct ys_flow *f);
+	void *bypass_user;
 };
 
 struct ys_worker_stats {
