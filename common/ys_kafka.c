@@ -154,6 +154,15 @@ static int ys_kafka_security(rd_kafka_conf_t *conf, const struct ys_conf *node, 
 				 where);
 			return -EINVAL;
 		}
+		/* librdkafka before 2.6.1 repeats the client nonce in the SCRAM
+		 * client-final-message; Kafka 4.x checks it strictly (RFC 5802) and
+		 * rejects the login as "invalid credentials" (librdkafka#4895) */
+		if (strncasecmp(mech, "SCRAM", 5) == 0 && rd_kafka_version() < 0x02060100)
+			ys_warn("kafka",
+				"%ssasl.mechanism %s: librdkafka %s cannot log in to Kafka 4.x "
+				"brokers with SCRAM (fixed in librdkafka 2.6.1); use Kafka 3.x "
+				"brokers, SASL PLAIN over TLS, or a newer librdkafka",
+				where, mech, rd_kafka_version_str());
 		rc = ys_kafka_set(conf, "sasl.mechanisms", mech, sasl, "sasl.mechanism", err,
 				  errlen);
 		if (!rc)

@@ -32,6 +32,20 @@ public final class YsKafkaAdmin {
 		p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
 		p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
 		p.put(AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, "200");
+		/* kafka.sh's SASL mode: the same single SCRAM user as the broker */
+		String sasl = System.getenv("YS_KAFKA_SASL");
+		if (sasl != null && sasl.contains(":")) {
+			String user = sasl.substring(0, sasl.indexOf(':'));
+			String pass = sasl.substring(sasl.indexOf(':') + 1);
+			String mech = System.getenv("YS_KAFKA_SASL_MECHANISM");
+			boolean plain = "PLAIN".equals(mech);
+			p.put("security.protocol", "SASL_PLAINTEXT");
+			p.put("sasl.mechanism", plain ? "PLAIN" : "SCRAM-SHA-512");
+			p.put("sasl.jaas.config",
+			      (plain ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+				     : "org.apache.kafka.common.security.scram.ScramLoginModule")
+				      + " required username=\"" + user + "\" password=\"" + pass + "\";");
+		}
 		return Admin.create(p);
 	}
 

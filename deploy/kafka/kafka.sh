@@ -19,6 +19,11 @@
 #                     (default <repo>/var/kafka). Tests give each broker its own dir and port.
 #   YS_KAFKA_HEAP     JVM heap (default 512m)
 #   YS_KAFKA_WAIT     seconds to wait for readiness (default 90)
+#   YS_KAFKA_SASL     "user:password": the client listener requires SASL with this one
+#                     user, for tests of the sensor's SASL settings. Set it for start,
+#                     topics and stop alike.
+#   YS_KAFKA_SASL_MECHANISM  SCRAM-SHA-512 (default; the user is created at format time)
+#                     or PLAIN. Note: librdkafka < 2.6.1 cannot do SCRAM with Kafka 4.x.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +37,23 @@ heap=${YS_KAFKA_HEAP:-512m}
 wait_s=${YS_KAFKA_WAIT:-90}
 pidfile=$dir/kafka.pid
 bootstrap=127.0.0.1:$port
+sasl=${YS_KAFKA_SASL:-}
+if [ -n "$sasl" ]; then
+	case $sasl in
+	*:*) ;;
+	*) echo "kafka: YS_KAFKA_SASL must be user:password" >&2 && exit 2 ;;
+	esac
+	sasl_user=${sasl%%:*}
+	sasl_pass=${sasl#*:}
+	sasl_mech=${YS_KAFKA_SASL_MECHANISM:-SCRAM-SHA-512}
+	case $sasl_mech in
+	SCRAM-SHA-512 | PLAIN) ;;
+	*) echo "kafka: YS_KAFKA_SASL_MECHANISM must be SCRAM-SHA-512 or PLAIN" >&2 && exit 2 ;;
+	esac
+	listener=SASL_PLAINTEXT
+else
+	listener=PLAINTEXT
+fi
 
 # name:partitions. yunshao.alerts has 6 so up to 6 ingest instances share it.
 TOPICS=(yunshao.alerts:6 yunshao.sensor-stats:1 yunshao.dead-letter:1 yunshao.incidents:3
@@ -98,11 +120,11 @@ write_config() {
 		process.roles=broker,controller
 		node.id=1
 		controller.quorum.voters=1@127.0.0.1:$cport
-		listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-		advertised.listeners=PLAINTEXT://127.0.0.1:$port
+		listeners=$listener://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+		advertised.listeners=$listener://127.0.0.1:$port
 		controller.listener.names=CONTROLLER
-		inter.broker.listener.name=PLAINTEXT
-		listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+		inter.broker.listener.name=$listener
+		listener.security.protocol.map=$listener:$listener,CONTROLLER:PLAINTEXT
 		log.dirs=$dir/data
 		# topics are created explicitly, so a typo in a topic name is an error, not a new topic
 		auto.create.topics.enable=false
@@ -120,6 +142,19 @@ write_config() {
 		num.network.threads=2
 		num.io.threads=2
 	EOF
+	if [ -n "$sasl" ]; then
+		local jaas
+		if [ "$sasl_mech" = PLAIN ]; then
+			jaas="listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"$sasl_user\" password=\"$sasl_pass\" user_$sasl_user=\"$sasl_pass\";"
+		else
+			jaas="listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$sasl_user\" password=\"$sasl_pass\";"
+		fi
+		cat >>"$dir/server.properties" <<-EOF
+			sasl.enabled.mechanisms=$sasl_mech
+			sasl.mechanism.inter.broker.protocol=$sasl_mech
+			$jaas
+		EOF
+	fi
 	cat >"$dir/log4j2.properties" <<-'EOF'
 		status = warn
 		appender.out.type = Console
@@ -150,10 +185,14 @@ start() {
 		local cp="$cache/libs/*"
 		if [ ! -f "$dir/data/meta.properties" ]; then
 			# a Kafka Uuid: 16 random bytes, base64url without padding
-			local cid
+			local cid format_args=()
+			# SASL mode: the SCRAM user exists from the first start (KIP-900)
+			[ -n "$sasl" ] && [ "$sasl_mech" != PLAIN ] &&
+				format_args=(--add-scram "SCRAM-SHA-512=[name=$sasl_user,password=$sasl_pass]")
 			cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
 			"$java" -Xmx256m -cp "$cp" -Dlog4j2.configurationFile="$dir/log4j2.properties" \
 				kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" \
+				"${format_args[@]}" \
 				>"$dir/format.log" 2>&1 || {
 				cat "$dir/format.log" >&2
 				die "formatting KRaft storage in $dir/data failed"

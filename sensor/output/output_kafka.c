@@ -653,6 +653,25 @@ static int ys_sink_kafka_spool_params(const struct ys_conf *node, struct ys_spoo
 	return 0;
 }
 
+/* Before the thread runs: did the failed start-up check fail because the
+ * brokers rejected our credentials or TLS? Then say so (in ERR). */
+static bool ys_kafka_auth_failed(struct ys_sink_kafka *k, char *err, size_t errlen)
+{
+	rd_kafka_event_t *ev;
+	bool failed = false;
+
+	while ((ev = rd_kafka_queue_poll(k->mainq, 0))) {
+		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR && !failed &&
+		    rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+			snprintf(err, errlen, "authentication failed: %s",
+				 rd_kafka_event_error_string(ev));
+			failed = true;
+		}
+		rd_kafka_event_destroy(ev);
+	}
+	return failed;
+}
+
 static char *ys_strdup_or(const char *s, const char *def)
 {
 	return strdup(s ? s : def);
@@ -776,6 +795,12 @@ void *ys_sink_kafka_new(const struct ys_conf *node, const struct ys_sensor_ident
 	topics[0] = k->topic;
 	topics[1] = k->stats_topic;
 	rc = ys_kafka_check_topics(k->rk, topics, 2, (int)startup_ms, cerr, sizeof(cerr));
+	if (rc == -ETIMEDOUT && ys_kafka_auth_failed(k, cerr, sizeof(cerr))) {
+		/* the brokers answer but refuse us: a configuration error, not an outage */
+		snprintf(err, errlen, "outputs.kafka: %s", cerr);
+		rc = -EACCES;
+		goto out_free;
+	}
 	if (rc == -ETIMEDOUT && !require_broker) {
 		char brokers[512];
 

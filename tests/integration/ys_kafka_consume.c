@@ -4,6 +4,7 @@
  * assigns every partition itself, so it never disturbs the ingest's group).
  *
  *   ys_kafka_consume -b 127.0.0.1:9092 -t yunshao.alerts [-n COUNT] [-i IDLE_MS] [-k]
+ *                    [-X librdkafka.property=value ...]   (e.g. SASL settings)
  *
  * Prints one message per line: the value as it is (alerts are compact JSON,
  * which has no raw newline), or with -k "key<TAB>schema header<TAB>value".
@@ -33,7 +34,7 @@ static uint64_t now_ms(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ys_kafka_consume -b BROKERS -t TOPIC [-n COUNT] [-i IDLE_MS] "
-			"[-w WAIT_MS] [-k]\n");
+			"[-w WAIT_MS] [-k] [-X prop=value]\n");
 	exit(1);
 }
 
@@ -64,7 +65,10 @@ int main(int argc, char **argv)
 	long got = 0;
 	uint64_t start, last;
 
-	while ((opt = getopt(argc, argv, "b:t:n:i:w:k")) != -1) {
+	const char *props[32];
+	int nprops = 0;
+
+	while ((opt = getopt(argc, argv, "b:t:n:i:w:kX:")) != -1) {
 		switch (opt) {
 		case 'b':
 			brokers = optarg;
@@ -84,6 +88,11 @@ int main(int argc, char **argv)
 		case 'k':
 			with_key = true;
 			break;
+		case 'X':
+			if (nprops == 32 || !strchr(optarg, '='))
+				usage();
+			props[nprops++] = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -100,6 +109,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ys_kafka_consume: %s\n", errstr);
 		rd_kafka_conf_destroy(conf);
 		return 1;
+	}
+	for (int i = 0; i < nprops; i++) {
+		char name[128];
+		const char *eq = strchr(props[i], '=');
+		size_t n = (size_t)(eq - props[i]);
+
+		if (n >= sizeof(name))
+			usage();
+		memcpy(name, props[i], n);
+		name[n] = '\0';
+		if (rd_kafka_conf_set(conf, name, eq + 1, errstr, sizeof(errstr))) {
+			fprintf(stderr, "ys_kafka_consume: %s\n", errstr);
+			rd_kafka_conf_destroy(conf);
+			return 1;
+		}
 	}
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	if (!rk) {
