@@ -65,6 +65,7 @@
 #define YS_MAX_TUNNELS	    2 /* overlay inside overlay, then we stop */
 #define YS_MAX_IPV6_EXTHDR  8
 #define YS_MAX_MPLS_LABELS  8
+#define YS_MAX_REASM_NEST   2  /* reassembled datagrams inside one another, per packet */
 #define YS_FRAG_MAX_PIECES  64 /* received ranges tracked per datagram being reassembled */
 #define YS_CSUM_AUTO_SAMPLE 1000
 #define YS_CSUM_AUTO_RATIO  10
