@@ -224,6 +224,29 @@ try {
 	const shown = await page.$$eval('[data-testid=alert-table] tbody tr[data-event-id]', (els) => els.length);
 	check('alert search shows the first page', shown === apiAlerts.body.alerts.length, shown + ' vs ' + apiAlerts.body.alerts.length);
 	await shot(page, '06-alerts');
+
+	/* One alert by its event_id (a link from elsewhere), and another tenant's alert by URL. */
+	if (apiAlerts.body.alerts.length) {
+		const eid = apiAlerts.body.alerts[0].event_id;
+		await page.goto(BASE + '/#/alerts/' + encodeURIComponent(eid));
+		await page.waitForSelector('[data-testid=raw-eve], [data-testid=not-found]', { timeout: 10000 });
+		let one = null;
+		try {
+			one = JSON.parse(await page.textContent('[data-testid=raw-eve]'));
+		} catch {
+			one = null;
+		}
+		check('#/alerts/<event_id> shows that alert\'s EVE', one && one.event_id === eid);
+	}
+	const allAlerts = await apiGet(AUDITOR, '/api/v1/alerts?limit=1000');
+	const foreignAlert = (allAlerts.body.alerts || []).find((a) => !scoped.includes('*') && !scoped.includes(a.tenant));
+	if (foreignAlert) {
+		await page.goto(BASE + '/#/alerts/' + encodeURIComponent(foreignAlert.event_id));
+		await page.waitForSelector('[data-testid=not-found]', { timeout: 10000 });
+		check('another tenant\'s alert by URL is not found', (await page.$('[data-testid=raw-eve]')) === null);
+	}
+	await page.goto(BASE + '/#/situation');
+	await page.waitForSelector('[data-testid=tenant-card]', { timeout: 15000 });
 	await page.click('[data-nav=sensors]');
 	await page.waitForSelector('[data-testid=sensor-table], main p.muted', { timeout: 10000 });
 	await shot(page, '07-sensors');
