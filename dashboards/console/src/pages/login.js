@@ -30,7 +30,9 @@ export function mount(root, ctx) {
 					setToken(tok);
 					ctx.onSignedIn(who);
 				} catch (e) {
-					err.textContent = e instanceof ApiError && e.status === 401 ? t('login.bad') : e.message;
+					if (e instanceof ApiError && e.status === 401) err.textContent = t('login.bad');
+					else if (e instanceof ApiError && e.status === 0) err.textContent = t('err.network');
+					else err.textContent = e.message;
 				}
 			}
 		},
