@@ -60,7 +60,7 @@ struct ys_flow_table {
 struct ys_flow_key {
 	const struct ys_addr *src, *dst;
 	uint16_t sport, dport;
-	uint64_t ext; /* VNI << 32 | outer VLAN << 16 | inner VLAN */
+	uint64_t ext; /* depth << 58 | VNI << 32 | outer VLAN << 16 | inner VLAN */
 };
 
 static uint64_t ys_flow_mum(uint64_t a, uint64_t b)
@@ -100,9 +100,11 @@ static void ys_flow_key_of(const struct ys_flow_table *t, const struct ys_packet
 {
 	k->src = &pkt->src;
 	k->dst = &pkt->dst;
-	k->ext = 0;
+	/* Encapsulation depth too (as Suricata's recursion level): a tuple seen
+	 * inside GRE/ERSPAN is not the same flow as that tuple seen bare. */
+	k->ext = (uint64_t)pkt->tunnel_depth << 58;
 	if (pkt->tunnel.type != YS_TUNNEL_NONE)
-		k->ext = ((uint64_t)(pkt->tunnel.vni | 0x01000000u) << 32);
+		k->ext |= ((uint64_t)(pkt->tunnel.vni | 0x01000000u) << 32);
 	if (!t->p.ignore_vlan && pkt->vlan_count) {
 		k->ext |= (uint64_t)(pkt->vlan[0] | 0x8000u) << 16;
 		if (pkt->vlan_count > 1)

@@ -1,8 +1,9 @@
 /*
  * Flow table: one entry per tenant + 5-tuple (tenants with overlapping private
- * address space never share a flow; the outermost overlay VNI and, unless
- * params.ignore_vlan, the VLAN ids are part of the key too, so unmapped
- * networks reusing addresses stay apart), with the direction of each packet
+ * address space never share a flow; the encapsulation depth, the outermost
+ * overlay VNI and, unless params.ignore_vlan, the VLAN ids are part of the key
+ * too, so unmapped networks reusing addresses stay apart), with the direction
+ * of each packet
  * (to server / to client, the first packet's sender is the client), TCP state
  * (new, established, closing, closed) and idle timeouts per state.
  *

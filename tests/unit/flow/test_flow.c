@@ -341,6 +341,23 @@ static void test_vlan_and_vni_in_key(void **state)
 	assert_ptr_not_equal(udp_in(t, 0, -1, false), n1);
 	assert_int_equal(ys_flow_table_stats(t->ft)->created, 5);
 
+	/* The same tuple inside IP-in-IP is another flow than the bare one. */
+	{
+		size_t oip, ip, uh;
+
+		t->pb.n = 0;
+		pb_eth(&t->pb, NULL, 0, 0x0800);
+		oip = pb_ipv4(&t->pb, "198.51.100.1", "198.51.100.2", 4, 1, 0);
+		ip = pb_ipv4(&t->pb, C, S, 17, 1, 0);
+		uh = pb_udp(&t->pb, 1000, 2000);
+		pb_udp_fix(&t->pb, uh, ip);
+		pb_ipv4_fix(&t->pb, ip);
+		pb_ipv4_fix(&t->pb, oip);
+		assert_non_null(feed(t, 0, 1));
+		assert_true(t->pkt.flags & YS_PKT_FIRST_OF_FLOW);
+		assert_int_equal(ys_flow_table_stats(t->ft)->created, 6);
+	}
+
 	/* With ignore_vlan, a reply on another VLAN joins the flow. */
 	ys_flow_table_free(t->ft);
 	t->ft = ys_flow_table_new(&fp);
