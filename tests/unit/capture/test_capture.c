@@ -228,13 +228,24 @@ static void test_open_errors(void **state)
 	assert_true(strlen(err) > 0);
 }
 
+/* A UDP port of our own for test N, so that two runs at once (plain and
+ * sanitizer builds) never see each other's datagrams on lo; its filter in BUF. */
+static uint16_t test_port(int n, char *buf, size_t len)
+{
+	uint16_t port = (uint16_t)(20000 + (getpid() % 10000) * 3 + n);
+
+	snprintf(buf, len, "udp and dst port %u", port);
+	return port;
+}
+
 static void test_live_loopback(void **state)
 {
-	struct ys_capture_params p = { .source = "lo",
-				       .bpf_filter = "udp and port 47999",
-				       .snaplen = 2048,
-				       .ring_size_mb = 2 };
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(47999) };
+	char filter[64];
+	uint16_t port = test_port(0, filter, sizeof(filter));
+	struct ys_capture_params p = {
+		.source = "lo", .bpf_filter = filter, .snaplen = 2048, .ring_size_mb = 2
+	};
+	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct ys_capture_stats st;
 	struct ys_capture *c;
 	struct ys_frame fr;
@@ -250,6 +261,7 @@ static void test_live_loopback(void **state)
 	/* Nothing yet: a short wait returns 0. */
 	assert_int_equal(ys_capture_pcap_live.next(c, &fr, 10), 0);
 
+	to.sin_port = htons(port);
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(s >= 0);
@@ -271,13 +283,15 @@ static void test_live_loopback(void **state)
 
 static void test_live_fanout(void **state)
 {
+	char filter[64];
+	uint16_t port = test_port(1, filter, sizeof(filter));
 	struct ys_capture_params p = { .source = "lo",
-				       .bpf_filter = "udp and dst port 47998",
+				       .bpf_filter = filter,
 				       .workers = 2,
-				       .fanout_id = 4711,
+				       .fanout_id = port, /* a group of our own too */
 				       .ring_size_mb = 2,
 				       .snaplen = 2048 };
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(47998) };
+	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct ys_capture *c[2];
 	struct ys_frame fr;
 	char err[256] = "";
@@ -294,6 +308,7 @@ static void test_live_fanout(void **state)
 	if (!c[1])
 		fail_msg("second fanout member: %s", err);
 	/* 40 datagrams from 40 source ports: each reaches exactly one worker. */
+	to.sin_port = htons(port);
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (int i = 0; i < 40; i++) {
 		s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -318,11 +333,12 @@ static void test_live_kernel_drops(void **state)
 {
 	/* Full-size slots in a 1 MiB ring: a handful of frames fit, the rest of a
 	 * burst nobody reads is dropped by the kernel and must be counted. */
-	struct ys_capture_params p = { .source = "lo",
-				       .bpf_filter = "udp and dst port 47997",
-				       .snaplen = 65535,
-				       .ring_size_mb = 1 };
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(47997) };
+	char filter[64];
+	uint16_t port = test_port(2, filter, sizeof(filter));
+	struct ys_capture_params p = {
+		.source = "lo", .bpf_filter = filter, .snaplen = 65535, .ring_size_mb = 1
+	};
+	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct ys_capture_stats st;
 	struct ys_capture *c;
 	struct ys_frame fr;
@@ -336,6 +352,7 @@ static void test_live_kernel_drops(void **state)
 		print_message("skipped: cannot capture on lo here (%s)\n", err);
 		skip();
 	}
+	to.sin_port = htons(port);
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(s >= 0);
