@@ -7,10 +7,11 @@
  * candidate indexes yields evaluation order.
  *
  * Groups: for each protocol class and direction (to server: the packet's
- * destination port is the server port; to client: its source port), rules
- * whose server-side port set is small are indexed per port (identical rule
- * lists share one group), the others form the "any port" group. A packet
- * scans at most two groups. Each group holds one Hyperscan block-mode
+ * destination port is the server port; to client: its source port), busy
+ * server ports get a dedicated group (their rules and the port-agnostic
+ * ones); every other port shares one group. A packet scans exactly one
+ * group (plus, on reassembled TCP sessions, the small group of packet-only
+ * rules). Each group holds one Hyperscan block-mode
  * database with the fast patterns of its rules whose fast pattern lies in
  * the packet payload, plus the rules without a fast pattern, which are
  * always evaluated. App-layer buffers get one database per buffer id.
@@ -320,33 +321,48 @@ static void fill_port(void *u, uint32_t p)
 	f->lists[f->start[p] + f->cnt[p]++] = f->sig;
 }
 
-static uint64_t list_hash(const uint32_t *v, uint32_t n)
+/* Ports with at least this many rules of their own get a dedicated group. */
+#define DEDICATED_MIN_RULES 100
+#define DEDICATED_MAX	    8
+
+struct rest_ctx {
+	const uint16_t *table;
+	bool hit;
+};
+
+static void rest_port(void *u, uint32_t p)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ n;
-	for (uint32_t i = 0; i < n; i++) {
-		h ^= v[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	struct rest_ctx *r = u;
+	if (!r->table[p])
+		r->hit = true;
 }
 
+/*
+ * One scan per packet: a packet uses either its server port's dedicated group
+ * (the rules of that port plus the port-agnostic ones) or the shared group
+ * (port-agnostic rules plus every port-specific rule of a port without a
+ * dedicated group; the header check rejects the other ports' candidates).
+ * Only busy ports get a dedicated group, so the port-agnostic rules are
+ * compiled a bounded number of times.
+ */
 static int build_pc_dir(struct ys_detect_engine *eng, int pc, int dir)
 {
-	uint32_t *any = NULL, nany = 0;
+	uint32_t *any = NULL, nany = 0, *spec = NULL, nspec = 0, *v = NULL;
 	uint32_t *cnt = NULL, *start = NULL, *lists = NULL;
-	uint64_t *hashes = NULL;
 	uint16_t *table = NULL;
-	uint32_t *reps = NULL, nreps = 0;
+	uint32_t nreps = 0;
 	int rc = 0;
 	bool ports = pc == YS_PC_TCP || pc == YS_PC_UDP;
 
 	any = calloc(eng->nsigs + 1, sizeof(*any));
+	spec = calloc(eng->nsigs + 1, sizeof(*spec));
+	v = calloc(2 * (size_t)eng->nsigs + 1, sizeof(*v));
 	cnt = calloc(65537, sizeof(*cnt));
-	if (!any || !cnt) {
+	table = calloc(65536, sizeof(*table));
+	if (!any || !spec || !v || !cnt || !table) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* pass 1: count per port */
 	for (uint32_t i = 0; i < eng->nsigs; i++) {
 		const struct ys_sig *s = eng->sigs[i];
 		if (!(s->pclass_mask & (1u << pc)) || !sig_in_dir(s, dir) || !sig_in_pkt_groups(s))
@@ -356,82 +372,87 @@ static int build_pc_dir(struct ys_detect_engine *eng, int pc, int dir)
 			any[nany++] = i;
 			continue;
 		}
+		spec[nspec++] = i;
 		struct fill_ctx fc = { .cnt = cnt };
 		port_set_each(ps, count_port, &fc);
 	}
-	eng->any_group[pc][dir] = nany ? group_build(eng, any, nany, YS_BUF_PACKET, true, &rc) : 0;
-	if (rc < 0)
-		goto out;
-	if (!ports)
-		goto out;
-	start = calloc(65537, sizeof(*start));
-	if (!start) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	uint32_t total = 0;
-	for (uint32_t p = 0; p < 65536; p++) {
-		start[p] = total;
-		total += cnt[p];
-	}
-	start[65536] = total;
-	if (total == 0)
-		goto out;
-	lists = calloc(total, sizeof(*lists));
-	hashes = calloc(65536, sizeof(*hashes));
-	table = calloc(65536, sizeof(*table));
-	reps = calloc(65536, sizeof(*reps));
-	if (!lists || !hashes || !table || !reps) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memset(cnt, 0, 65537 * sizeof(*cnt));
-	for (uint32_t i = 0; i < eng->nsigs; i++) {
-		const struct ys_sig *s = eng->sigs[i];
-		if (!(s->pclass_mask & (1u << pc)) || !sig_in_dir(s, dir) || !sig_in_pkt_groups(s))
-			continue;
-		const struct ys_port_set *ps = sig_key_ports(s, dir);
-		if (!ps)
-			continue;
-		struct fill_ctx fc = { .cnt = cnt, .start = start, .lists = lists, .sig = i };
-		port_set_each(ps, fill_port, &fc);
-	}
-	/* dedupe identical per-port lists */
-	for (uint32_t p = 0; p < 65536; p++) {
-		if (!cnt[p])
-			continue;
-		hashes[p] = list_hash(&lists[start[p]], cnt[p]);
-		uint32_t found = 0;
-		for (uint32_t k = 0; k < nreps && !found; k++) {
-			uint32_t q = reps[k];
-			if (cnt[q] == cnt[p] && hashes[q] == hashes[p] &&
-			    memcmp(&lists[start[q]], &lists[start[p]], cnt[p] * sizeof(*lists)) ==
-				    0)
-				found = table[q];
+	if (nspec) {
+		start = calloc(65537, sizeof(*start));
+		if (!start) {
+			rc = -ENOMEM;
+			goto out;
 		}
-		if (!found) {
-			reps[nreps++] = p;
-			if (eng->ngroups >= 65535) {
-				rc = -E2BIG;
-				goto out;
-			}
-			found = group_build(eng, &lists[start[p]], cnt[p], YS_BUF_PACKET, true,
-					    &rc);
+		uint32_t total = 0;
+		for (uint32_t p = 0; p < 65536; p++) {
+			start[p] = total;
+			total += cnt[p];
+		}
+		lists = calloc(total + 1, sizeof(*lists));
+		if (!lists) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		memset(cnt, 0, 65537 * sizeof(*cnt));
+		for (uint32_t k = 0; k < nspec; k++) {
+			struct fill_ctx fc = {
+				.cnt = cnt, .start = start, .lists = lists, .sig = spec[k]
+			};
+			port_set_each(sig_key_ports(eng->sigs[spec[k]], dir), fill_port, &fc);
+		}
+		/* the busiest distinct per-port lists get dedicated groups */
+		for (;;) {
+			uint32_t best = 65536, bestn = DEDICATED_MIN_RULES - 1;
+			for (uint32_t p = 0; p < 65536; p++)
+				if (!table[p] && cnt[p] > bestn) {
+					best = p;
+					bestn = cnt[p];
+				}
+			if (best == 65536 || nreps == DEDICATED_MAX)
+				break;
+			/* its rules plus the port-agnostic ones (both ascending) */
+			uint32_t n = 0, a = 0, b = 0;
+			const uint32_t *l = &lists[start[best]];
+			while (a < nany || b < cnt[best])
+				v[n++] = (b >= cnt[best] || (a < nany && any[a] < l[b])) ? any[a++]
+											 : l[b++];
+			uint32_t g = group_build(eng, v, n, YS_BUF_PACKET, true, &rc);
 			if (rc < 0)
 				goto out;
+			nreps++;
+			for (uint32_t p = 0; p < 65536; p++)
+				if (cnt[p] == cnt[best] &&
+				    memcmp(&lists[start[p]], l, cnt[p] * sizeof(*lists)) == 0)
+					table[p] = (uint16_t)g;
 		}
-		table[p] = (uint16_t)found;
 	}
-	eng->port_group[pc][dir] = table;
-	table = NULL;
+	/* the shared group */
+	uint32_t n = 0;
+	for (uint32_t a = 0, b = 0; a < nany || b < nspec;) {
+		if (b >= nspec || (a < nany && any[a] < spec[b])) {
+			v[n++] = any[a++];
+			continue;
+		}
+		struct rest_ctx rc2 = { .table = table, .hit = false };
+		port_set_each(sig_key_ports(eng->sigs[spec[b]], dir), rest_port, &rc2);
+		if (rc2.hit)
+			v[n++] = spec[b];
+		b++;
+	}
+	eng->any_group[pc][dir] = n ? group_build(eng, v, n, YS_BUF_PACKET, true, &rc) : 0;
+	if (rc < 0)
+		goto out;
+	if (nreps) {
+		eng->port_group[pc][dir] = table;
+		table = NULL;
+	}
 out:
 	free(any);
+	free(spec);
+	free(v);
 	free(cnt);
 	free(start);
 	free(lists);
-	free(hashes);
 	free(table);
-	free(reps);
 	return rc;
 }
 

@@ -365,18 +365,18 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 			scan_group(ctx, eng->buf_group[b->id], b->data, b->len, false);
 		}
 	}
-	uint32_t gany = eng->any_group[pc][dir];
-	uint32_t gport = 0;
+	/* the server port's dedicated group, or the shared one */
+	uint32_t gno = 0;
 	if (eng->port_group[pc][dir])
-		gport = eng->port_group[pc][dir][dir ? pkt->sport : pkt->dport];
+		gno = eng->port_group[pc][dir][dir ? pkt->sport : pkt->dport];
+	if (!gno)
+		gno = eng->any_group[pc][dir];
 	bool stream_mode = pc == YS_PC_TCP && pkt->flow && ys_stream_active(pkt->flow);
 	if (!stream_mode) {
-		scan_group(ctx, gany, pkt->payload, pkt->payload_len, true);
-		scan_group(ctx, gport, pkt->payload, pkt->payload_len, true);
+		scan_group(ctx, gno, pkt->payload, pkt->payload_len, true);
 	} else {
 		/* payload rules see the stream below; only packet rules the payload */
-		scan_group(ctx, gany, NULL, 0, true);
-		scan_group(ctx, gport, NULL, 0, true);
+		scan_group(ctx, gno, NULL, 0, true);
 		scan_group(ctx, eng->pktonly_group[dir], pkt->payload, pkt->payload_len, false);
 	}
 	if (stream_mode && stream && stream->len > stream->prefix_len) {
@@ -384,8 +384,7 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 		uint32_t back = stream->prefix_len < eng->stream_overlap ? stream->prefix_len
 									 : eng->stream_overlap;
 		uint32_t from = stream->prefix_len - back;
-		scan_group(ctx, gany, stream->data + from, stream->len - from, false);
-		scan_group(ctx, gport, stream->data + from, stream->len - from, false);
+		scan_group(ctx, gno, stream->data + from, stream->len - from, false);
 	}
 	if (present)
 		for (uint32_t i = 0; i < eng->napp_nofp; i++) {
