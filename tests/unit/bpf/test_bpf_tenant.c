@@ -192,9 +192,20 @@ static void test_sample_policy_from_map(void **state)
 		struct tf_spec s = { .proto = 17, .sport = (uint16_t)(1024 + i), .dport = 53 };
 		size_t len;
 
+		struct ys_packet pkt = { 0 };
+		bool k;
+
 		tf_addrs(&s, "10.60.1.1", "10.9.9.9");
 		len = tf_build(&s, frame, sizeof(frame));
-		kept += kernel_tenant(f, frame, len) == 107;
+		k = kernel_tenant(f, frame, len) == 107;
+		kept += k;
+		/* The worker, hashing the decoded packet, keeps the same flows. */
+		pkt.data = frame;
+		pkt.caplen = pkt.wirelen = (uint32_t)len;
+		pkt.linktype = YS_LINK_ETHERNET;
+		assert_int_equal(ys_decode_packet(f->dec, &pkt), 0);
+		assert_int_equal(k, ys_bpf_sample_keep(107, pkt.proto, pkt.src.a, pkt.dst.a,
+						       pkt.sport, pkt.dport, 3));
 	}
 	assert_in_range(kept, 50, 150); /* 1 in 3 of 300 flows */
 	assert_int_equal(ys_bpf_counters_read(f->b, 107, &c), 0);
