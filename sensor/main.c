@@ -208,6 +208,26 @@ static const struct ys_detect_stats *ys_rules_stats(const struct ys_ruleset *rs)
 	return ys_detect_engine_stats(rs->engines[0]);
 }
 
+/* Rules that failed on syntax (not on an unsupported keyword), each logged with file:line. */
+static size_t ys_rules_syntax_errors(const struct ys_ruleset *rs)
+{
+	size_t bad = 0;
+
+	for (size_t e = 0; e < rs->nengines; e++) {
+		const struct ys_detect_failure *fails;
+		size_t n = ys_detect_failures(rs->engines[e], &fails);
+
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(fails[i].keyword, "syntax") != 0)
+				continue;
+			ys_err("sensor", "reload: %s:%u: sid %" PRIu32 ": %s", fails[i].file,
+			       fails[i].line, fails[i].sid, fails[i].reason);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 static void ys_print_rule_report(const struct ys_ruleset *rs, FILE *fp)
 {
 	for (size_t e = 0; e < rs->nengines; e++) {
@@ -651,6 +671,12 @@ static int ys_reload(struct ys_sensor *s)
 	}
 	ys_notice("sensor", "reloading rules");
 	rs = ys_build_rules(s->o, s->conf, s->tenants);
+	if (rs && ys_rules_syntax_errors(rs)) {
+		/* At start-up a broken rule is skipped so the others run; on reload the running
+		 * set is known to be good, so a file with broken syntax does not replace it. */
+		ys_ruleset_free(rs);
+		rs = NULL;
+	}
 	if (!rs) {
 		ys_err("sensor", "rule reload failed; the previous rules keep running");
 		atomic_fetch_add(&s->reloads_failed, 1);

@@ -391,6 +391,8 @@ int ys_worker_run(struct ys_worker *w)
 			ys_worker_publish_stats(w);
 			continue;
 		}
+		if (r == -EINTR)
+			continue; /* a signal (stop, reload) woke the capture: the loop checks why */
 		if (r < 0)
 			break;
 		if (w->engine_gen !=
@@ -405,8 +407,8 @@ int ys_worker_run(struct ys_worker *w)
 	ys_flow_foreach(w->flows, ys_worker_flush_one, w);
 	w->flushing = false;
 	ys_worker_publish_stats(w);
-	if (r == -ENODATA || r == 1 || r == 0)
-		return 0;
+	if (r >= 0 || r == -ENODATA || r == -EINTR)
+		return 0; /* end of file, or stopped */
 	ys_err("worker", "worker %u: capture failed: %s", w->p.index, strerror(-r));
 	return r;
 }
