@@ -193,6 +193,10 @@ def pipeline():
                   {'name': 'e2e-auditor', 'token': p.tokens['auditor'], 'role': 'auditor', 'tenants': ['*']}]
         tokens += [{'name': 'e2e-analyst-' + t, 'token': tok, 'role': 'analyst', 'tenants': [t]}
                    for t, tok in p.scoped.items()]
+        # an auditor for the first tenant only: its reports cover that tenant and no other
+        p.scoped_auditor = (tenant_names[0], secrets.token_hex(16))
+        tokens.append({'name': 'e2e-auditor-' + tenant_names[0], 'token': p.scoped_auditor[1],
+                       'role': 'auditor', 'tenants': [tenant_names[0]]})
         conf = {
             'kafka': {'brokers': [brokers], 'group': 'yunshao-ingest-e2e'},
             # The sample traffic is dated 2026-01-01: no purge, or retention would drop it at once.
@@ -360,7 +364,23 @@ def test_report_figures_equal_the_store(pipeline):
     assert figs['cloud.overlay_alerts'] == sum(1 for a in pipeline.eve if 'tunnel' in a)
     assert '<script' not in html
 
-    # the analyst role may not fetch reports; a scoped auditor request for a foreign tenant is 404
+    # a tenant-scoped auditor: its tenant's figures equal that tenant's rows; another tenant is 404
+    tenant, tok = pipeline.scoped_auditor
+    code, body = api(pipeline.base, tok, '/api/reports/mlps?tenant=%s&from=%d&to=%d' % (tenant, frm, to),
+                     raw=True)
+    assert code == 200
+    tf = figures(body.decode())
+    assert tf['attacks.total'] == one('SELECT COUNT(*) FROM alerts WHERE tenant = ? AND ts >= ? AND ts < ?',
+                                      tenant, f_us, t_us)
+    assert tf['retention.alerts_stored'] == one('SELECT COUNT(*) FROM alerts WHERE tenant = ?', tenant)
+    other = one('SELECT tenant FROM alerts WHERE tenant <> ? LIMIT 1', tenant)
+    code, _ = api(pipeline.base, tok, '/api/reports/mlps?tenant=%s&from=%d&to=%d' % (other, frm, to))
+    assert code == 404
+    # without a tenant, a scoped auditor's report covers its own tenants only
+    code, body = api(pipeline.base, tok, '/api/reports/mlps?from=%d&to=%d' % (frm, to), raw=True)
+    assert code == 200 and figures(body.decode())['attacks.total'] == tf['attacks.total']
+
+    # the analyst role may not fetch reports
     code, _ = api(pipeline.base, pipeline.tokens['analyst'], '/api/reports/mlps?from=%d&to=%d' % (frm, to))
     assert code == 403
 
