@@ -32,7 +32,16 @@ public final class YsKafkaAdmin {
 		p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
 		p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
 		p.put(AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, "200");
-		/* kafka.sh's SASL mode: the same single SCRAM user as the broker */
+		/* kafka.sh's TLS mode: the test CA and client certificate it made */
+		String tlsDir = System.getenv("YS_KAFKA_TLS_DIR");
+		if (tlsDir != null) {
+			p.put("security.protocol", "SSL");
+			p.put("ssl.truststore.type", "PEM");
+			p.put("ssl.truststore.location", tlsDir + "/ca.pem");
+			p.put("ssl.keystore.type", "PEM");
+			p.put("ssl.keystore.location", tlsDir + "/client.pem");
+		}
+		/* kafka.sh's SASL mode: the same single user as the broker */
 		String sasl = System.getenv("YS_KAFKA_SASL");
 		if (sasl != null && sasl.contains(":")) {
 			String user = sasl.substring(0, sasl.indexOf(':'));

@@ -24,6 +24,9 @@
 #                     topics and stop alike.
 #   YS_KAFKA_SASL_MECHANISM  SCRAM-SHA-512 (default; the user is created at format time)
 #                     or PLAIN. Note: librdkafka < 2.6.1 cannot do SCRAM with Kafka 4.x.
+#   YS_KAFKA_TLS=1    the client listener speaks TLS and requires a client certificate;
+#                     a test CA, server and client certificate are made with openssl in
+#                     <dir>/tls (ca.pem, client.crt, client.key) on the first start.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,6 +56,12 @@ if [ -n "$sasl" ]; then
 	listener=SASL_PLAINTEXT
 else
 	listener=PLAINTEXT
+fi
+tls=${YS_KAFKA_TLS:-}
+if [ -n "$tls" ]; then
+	[ -n "$sasl" ] && echo "kafka: YS_KAFKA_TLS and YS_KAFKA_SASL cannot be combined here" >&2 && exit 2
+	listener=SSL
+	export YS_KAFKA_TLS_DIR=$dir/tls # for YsKafkaAdmin
 fi
 
 # name:partitions. yunshao.alerts has 6 so up to 6 ingest instances share it.
@@ -113,6 +122,29 @@ port_open() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# A throw-away CA with one server (127.0.0.1) and one client certificate, for tests.
+make_tls() {
+	local t=$dir/tls
+	[ -s "$t/server.pem" ] && return 0
+	command -v openssl >/dev/null || die "openssl not found"
+	mkdir -p "$t"
+	(
+		cd "$t"
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
+			-subj "/CN=yunshao test CA"
+		for who in server client; do
+			openssl req -newkey rsa:2048 -nodes -keyout "$who.key" -out "$who.csr" \
+				-subj "/CN=$([ $who = server ] && echo 127.0.0.1 || echo yunshao-sensor)"
+			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$who.ext"
+			openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+				-out "$who.crt" -days 3650 -extfile "$who.ext"
+			# Kafka's PEM keystore: unencrypted PKCS#8 key, then the certificate
+			openssl pkcs8 -topk8 -nocrypt -in "$who.key" -out "$who.p8"
+			cat "$who.p8" "$who.crt" >"$who.pem"
+		done
+	) >"$dir/tls.log" 2>&1 || die "making test certificates failed; see $dir/tls.log"
+}
+
 write_config() {
 	mkdir -p "$dir/data"
 	cat >"$dir/server.properties" <<-EOF
@@ -155,6 +187,15 @@ write_config() {
 			$jaas
 		EOF
 	fi
+	if [ -n "$tls" ]; then
+		cat >>"$dir/server.properties" <<-EOF
+			ssl.keystore.type=PEM
+			ssl.keystore.location=$dir/tls/server.pem
+			ssl.truststore.type=PEM
+			ssl.truststore.location=$dir/tls/ca.pem
+			ssl.client.auth=required
+		EOF
+	fi
 	cat >"$dir/log4j2.properties" <<-'EOF'
 		status = warn
 		appender.out.type = Console
@@ -181,6 +222,7 @@ start() {
 	else
 		port_open "$port" && die "port $port is in use by another process (set YS_KAFKA_PORT)"
 		port_open "$cport" && die "controller port $cport is in use (set YS_KAFKA_PORT)"
+		[ -n "$tls" ] && make_tls
 		write_config
 		local cp="$cache/libs/*"
 		if [ ! -f "$dir/data/meta.properties" ]; then

@@ -654,17 +654,30 @@ static int ys_sink_kafka_spool_params(const struct ys_conf *node, struct ys_spoo
 }
 
 /* Before the thread runs: did the failed start-up check fail because the
- * brokers rejected our credentials or TLS? Then say so (in ERR). */
+ * brokers rejected our credentials or the TLS handshake failed? Then say so
+ * (in ERR): that is a configuration error, not an outage to spool through. */
 static bool ys_kafka_auth_failed(struct ys_sink_kafka *k, char *err, size_t errlen)
 {
 	rd_kafka_event_t *ev;
 	bool failed = false;
 
 	while ((ev = rd_kafka_queue_poll(k->mainq, 0))) {
-		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR && !failed &&
-		    rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
-			snprintf(err, errlen, "authentication failed: %s",
-				 rd_kafka_event_error_string(ev));
+		rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+		const char *why = rd_kafka_event_error_string(ev);
+
+		if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_ERROR || failed || !why) {
+			rd_kafka_event_destroy(ev);
+			continue;
+		}
+		if (e == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+			snprintf(err, errlen, "authentication failed: %s", why);
+			failed = true;
+		} else if (e == RD_KAFKA_RESP_ERR__SSL ||
+			   (e == RD_KAFKA_RESP_ERR__TRANSPORT &&
+			    (strstr(why, "SSL") || strstr(why, "certificate")))) {
+			/* a broker that answers but fails the handshake: wrong CA,
+			 * missing or rejected client certificate, TLS to a plaintext port */
+			snprintf(err, errlen, "TLS handshake failed: %s", why);
 			failed = true;
 		}
 		rd_kafka_event_destroy(ev);
