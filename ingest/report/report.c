@@ -118,8 +118,17 @@ static int ys_rq_collect(void *user, int ncol, const char *const *val)
 
 	if (!row)
 		return -ENOMEM;
-	for (i = 0; i < ncol; i++)
-		json_array_append_new(row, val[i] ? json_string(val[i]) : json_null());
+	for (i = 0; i < ncol; i++) {
+		json_t *v = val[i] ? json_string(val[i]) : json_null();
+
+		/* Text that is not UTF-8 (jansson refuses it) still holds its column's place. */
+		if (!v)
+			v = json_string("\xEF\xBF\xBD");
+		if (json_array_append_new(row, v)) {
+			json_decref(row);
+			return -ENOMEM;
+		}
+	}
 	return json_array_append_new(rows, row) ? -ENOMEM : 0;
 }
 
