@@ -34,11 +34,17 @@ struct ys_consumer {
 	/* the batch in hand: highest offset per partition, and its first offset */
 	rd_kafka_topic_partition_list_t *batch;
 	bool in_batch;
+	/* polled, not yet handed to the pipeline (batch_max of each) */
+	rd_kafka_message_t **held;
+	struct ys_msg *msgs;
+	size_t nheld;
 	/* stored, offsets not yet committed */
 	rd_kafka_topic_partition_list_t *stored;
 	int64_t stored_since;
 	uint64_t produce_failures;
 };
+
+static int ys_flush_held(struct ys_consumer *c);
 
 static int64_t ys_mono_ms(void)
 {
@@ -217,7 +223,7 @@ static void ys_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		/* Store and commit what we hold before another instance takes over. */
 		ys_notice(YS_CMOD, "revoking %d partitions: finishing the batch in hand first",
 			  parts->cnt);
-		if (c->pl)
+		if (c->pl && !ys_flush_held(c))
 			ys_batch_finish(c, true);
 		rd_kafka_assign(rk, NULL);
 		break;
@@ -360,6 +366,12 @@ struct ys_consumer *ys_consumer_new(const struct ys_consumer_conf *cc, struct ys
 	}
 	c->batch_max = (int)bmax;
 	c->batch_ms = (int)bms;
+	c->held = calloc((size_t)bmax, sizeof(*c->held));
+	c->msgs = calloc((size_t)bmax, sizeof(*c->msgs));
+	if (!c->held || !c->msgs) {
+		snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
 	c->batch = rd_kafka_topic_partition_list_new(16);
 	c->stored = rd_kafka_topic_partition_list_new(16);
 
@@ -477,6 +489,51 @@ static void ys_update_lag(struct ys_consumer *c)
 	rd_kafka_topic_partition_list_destroy(asg);
 }
 
+/*
+ * Hand the messages polled so far to the pipeline in one call (it parses them
+ * on two threads), then release them. Also called by the revoke callback, so
+ * that nothing polled is committed without being stored. 0 or -errno (the
+ * batch was rolled back and its partitions rewound).
+ */
+static int ys_flush_held(struct ys_consumer *c)
+{
+	int ret;
+
+	if (!c->nheld)
+		return 0;
+	ret = ys_pipeline_add_many(c->pl, c->msgs, c->nheld);
+	for (size_t i = 0; i < c->nheld; i++)
+		rd_kafka_message_destroy(c->held[i]);
+	c->nheld = 0;
+	if (ret) {
+		/* The store failed mid-batch: roll back, read it all again. */
+		ys_pipeline_abort(c->pl);
+		ys_batch_rewind(c);
+		ys_batch_reset(c);
+	}
+	return ret;
+}
+
+static void ys_hold(struct ys_consumer *c, rd_kafka_message_t *msg)
+{
+	rd_kafka_timestamp_type_t tstype;
+	int64_t ts = rd_kafka_message_timestamp(msg, &tstype);
+	const char *topic = rd_kafka_topic_name(msg->rkt);
+
+	ys_batch_note(c, msg);
+	c->held[c->nheld] = msg;
+	c->msgs[c->nheld] = (struct ys_msg){
+		.kind = ys_kind_of(c, topic),
+		.payload = msg->payload ? msg->payload : "",
+		.len = msg->len,
+		.kafka_ts_ms = ts > 0 ? ts : 0,
+		.topic = topic,
+		.partition = msg->partition,
+		.offset = msg->offset,
+	};
+	c->nheld++;
+}
+
 int ys_consumer_run(struct ys_consumer *c, volatile sig_atomic_t *stop, void (*tick)(void *user),
 		    void *user, int tick_ms)
 {
@@ -485,9 +542,8 @@ int ys_consumer_run(struct ys_consumer *c, volatile sig_atomic_t *stop, void (*t
 
 	while (!*stop) {
 		int64_t deadline = 0, now;
-		int n = 0;
 
-		while (!*stop && n < c->batch_max) {
+		while (!*stop && c->nheld < (size_t)c->batch_max) {
 			int64_t left = deadline ? deadline - ys_mono_ms() : 200;
 			rd_kafka_message_t *msg;
 
@@ -514,7 +570,6 @@ int ys_consumer_run(struct ys_consumer *c, volatile sig_atomic_t *stop, void (*t
 					ys_err(YS_CMOD, "store unavailable: %s", strerror(-ret));
 					ys_batch_note(c, msg);
 					rd_kafka_message_destroy(msg);
-					c->in_batch = false;
 					ys_batch_rewind(c);
 					ys_batch_reset(c);
 					struct timespec ts = { 1, 0 };
@@ -525,34 +580,9 @@ int ys_consumer_run(struct ys_consumer *c, volatile sig_atomic_t *stop, void (*t
 				c->in_batch = true;
 				deadline = ys_mono_ms() + c->batch_ms;
 			}
-			{
-				rd_kafka_timestamp_type_t tstype;
-				int64_t ts = rd_kafka_message_timestamp(msg, &tstype);
-				const char *topic = rd_kafka_topic_name(msg->rkt);
-				struct ys_msg m = {
-					.kind = ys_kind_of(c, topic),
-					.payload = msg->payload ? msg->payload : "",
-					.len = msg->len,
-					.kafka_ts_ms = ts > 0 ? ts : 0,
-					.topic = topic,
-					.partition = msg->partition,
-					.offset = msg->offset,
-				};
-
-				ys_batch_note(c, msg);
-				ret = ys_pipeline_add(c->pl, &m);
-			}
-			rd_kafka_message_destroy(msg);
-			n++;
-			if (ret) {
-				/* The store failed mid-batch: roll back, read it all again. */
-				ys_pipeline_abort(c->pl);
-				ys_batch_rewind(c);
-				ys_batch_reset(c);
-				n = 0;
-				break;
-			}
+			ys_hold(c, msg);
 		}
+		ys_flush_held(c);
 		ys_batch_finish(c, false);
 		rd_kafka_poll(c->prk, 0);
 		now = ys_mono_ms();
@@ -573,7 +603,7 @@ void ys_consumer_free(struct ys_consumer *c)
 	if (!c)
 		return;
 	if (c->rk) {
-		if (c->pl)
+		if (c->pl && !ys_flush_held(c))
 			ys_batch_finish(c, true);
 		/* Leaving the group triggers the revoke callback, which commits what is stored. */
 		rd_kafka_consumer_close(c->rk);
@@ -589,5 +619,9 @@ void ys_consumer_free(struct ys_consumer *c)
 		rd_kafka_topic_partition_list_destroy(c->batch);
 	if (c->stored)
 		rd_kafka_topic_partition_list_destroy(c->stored);
+	for (size_t i = 0; i < c->nheld; i++)
+		rd_kafka_message_destroy(c->held[i]);
+	free(c->held);
+	free(c->msgs);
 	free(c);
 }

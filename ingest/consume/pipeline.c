@@ -36,8 +36,11 @@ struct ys_pipeline {
 	struct ys_pipeline_out out;
 	bool in_batch;
 	size_t pending;
-	char *buf; /* NUL-terminated copy of the payload being processed */
+	char *buf; /* NUL-terminated copies of the payloads being processed */
 	size_t bufcap;
+	struct ys_prep *prep; /* per message of the current call */
+	char **texts;
+	size_t capprep;
 	/* batch: Kafka create times of stored alerts (delay metrics) */
 	struct ys_i64vec ts_store, ts_corr;
 	/* batch: incidents touched, produced after commit */
@@ -144,6 +147,8 @@ void ys_pipeline_free(struct ys_pipeline *pl)
 	if (pl->in_batch)
 		ys_pipeline_abort(pl);
 	free(pl->buf);
+	free(pl->prep);
+	free(pl->texts);
 	free(pl->ts_store.v);
 	free(pl->ts_corr.v);
 	free(pl->incs);
@@ -203,46 +208,75 @@ static void ys_ts_push(struct ys_i64vec *vec, int64_t v)
 	vec->v[vec->n++] = v;
 }
 
-/* Parse M's payload into a JSON object, or dead-letter it. NULL when rejected. */
-static json_t *ys_parse(struct ys_pipeline *pl, const struct ys_msg *m)
-{
+/*
+ * What can be done for a message without the store, in any thread: size
+ * check, a NUL-terminated copy (the stored text is the exact payload), JSON
+ * parse, schema validation and the indexed columns of an alert.
+ */
+struct ys_prep {
+	json_t *ev;
+	char *text;
+	bool ok;
+	struct ys_alert_row row;
 	char reason[256];
+};
+
+static void ys_prepare(const struct ys_pipeline_conf *conf, const struct ys_msg *m,
+		       struct ys_prep *p, char *text)
+{
 	json_error_t jerr;
-	json_t *obj;
+	char why[200];
 
-	if (m->len > pl->conf.max_message_bytes) {
-		snprintf(reason, sizeof(reason), "oversized: %zu bytes > limit %zu", m->len,
-			 pl->conf.max_message_bytes);
-		ys_dead_letter(pl, m, reason);
-		return NULL;
+	memset(p, 0, sizeof(*p));
+	if (m->len > conf->max_message_bytes) {
+		snprintf(p->reason, sizeof(p->reason), "oversized: %zu bytes > limit %zu", m->len,
+			 conf->max_message_bytes);
+		return;
 	}
-	if (m->len + 1 > pl->bufcap) {
-		size_t cap = m->len + 1 > 4096 ? m->len + 1 : 4096;
-		char *b = realloc(pl->buf, cap);
-
-		if (!b) {
-			ys_dead_letter(pl, m, "out of memory");
-			return NULL;
-		}
-		pl->buf = b;
-		pl->bufcap = cap;
-	}
-	memcpy(pl->buf, m->payload, m->len);
-	pl->buf[m->len] = '\0';
-	/* No NUL inside strings: the stored text must be the exact payload. */
-	obj = json_loadb(pl->buf, m->len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!obj) {
-		snprintf(reason, sizeof(reason), "malformed JSON: %s (line %d, column %d)",
+	memcpy(text, m->payload, m->len);
+	text[m->len] = '\0';
+	p->text = text;
+	p->ev = json_loadb(text, m->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!p->ev) {
+		snprintf(p->reason, sizeof(p->reason), "malformed JSON: %s (line %d, column %d)",
 			 jerr.text, jerr.line, jerr.column);
-		ys_dead_letter(pl, m, reason);
-		return NULL;
+		return;
 	}
-	if (!json_is_object(obj)) {
-		json_decref(obj);
-		ys_dead_letter(pl, m, "not a JSON object");
-		return NULL;
+	if (!json_is_object(p->ev)) {
+		snprintf(p->reason, sizeof(p->reason), "not a JSON object");
+		return;
 	}
-	return obj;
+	if (m->kind == YS_MSG_ALERT) {
+		if (!ys_event_validate(p->ev, why, sizeof(why))) {
+			snprintf(p->reason, sizeof(p->reason), "schema: %s", why);
+			return;
+		}
+		if (ys_alert_row_from_json(p->ev, &p->row)) {
+			snprintf(p->reason, sizeof(p->reason),
+				 "schema: event_id, tenant, timestamp and alert are required");
+			return;
+		}
+		p->row.json = text;
+		p->row.json_len = m->len;
+	}
+	p->ok = true;
+}
+
+struct ys_prep_job {
+	const struct ys_pipeline_conf *conf;
+	const struct ys_msg *m;
+	struct ys_prep *p;
+	char **text;
+	size_t from, to;
+};
+
+static void *ys_prep_run(void *arg)
+{
+	struct ys_prep_job *j = arg;
+
+	for (size_t i = j->from; i < j->to; i++)
+		ys_prepare(j->conf, &j->m[i], &j->p[i], j->text[i]);
+	return NULL;
 }
 
 static void ys_emit_by_source(struct ys_pipeline *pl, const json_t *ev)
@@ -276,25 +310,12 @@ static void ys_emit_by_source(struct ys_pipeline *pl, const json_t *ev)
 	json_decref(sum);
 }
 
-static int ys_add_alert(struct ys_pipeline *pl, const struct ys_msg *m, json_t *ev)
+static int ys_add_alert(struct ys_pipeline *pl, const struct ys_msg *m, struct ys_prep *p)
 {
-	struct ys_alert_row row;
-	char reason[200];
+	const struct ys_alert_row row = p->row;
+	json_t *ev = p->ev;
 	int ret;
 
-	if (!ys_event_validate(ev, reason, sizeof(reason))) {
-		char why[240];
-
-		snprintf(why, sizeof(why), "schema: %s", reason);
-		ys_dead_letter(pl, m, why);
-		return 0;
-	}
-	if (ys_alert_row_from_json(ev, &row)) {
-		ys_dead_letter(pl, m, "schema: event_id, tenant, timestamp and alert are required");
-		return 0;
-	}
-	row.json = pl->buf;
-	row.json_len = m->len;
 	ret = ys_store_alert_insert(pl->st, &row);
 	if (ret < 0)
 		return ret;
@@ -345,7 +366,8 @@ static int ys_add_by_source(struct ys_pipeline *pl, const struct ys_msg *m, json
 	return 0;
 }
 
-static int ys_add_stats(struct ys_pipeline *pl, const struct ys_msg *m, json_t *ev)
+static int ys_add_stats(struct ys_pipeline *pl, const struct ys_msg *m, json_t *ev,
+			const char *text)
 {
 	const json_t *sensor = json_object_get(ev, "sensor");
 	const char *id = json_string_value(json_object_get(sensor, "id"));
@@ -366,35 +388,101 @@ static int ys_add_stats(struct ys_pipeline *pl, const struct ys_msg *m, json_t *
 		interval = pl->conf.heartbeat_s;
 	ret = ys_store_sensor_upsert(pl->st, id, json_string_value(json_object_get(sensor, "rack")),
 				     json_string_value(json_object_get(sensor, "host")),
-				     (int64_t)ts, interval, pl->buf);
+				     (int64_t)ts, interval, text);
 	if (!ret)
 		atomic_fetch_add(&pl->m->stats, 1);
 	return ret;
 }
 
-int ys_pipeline_add(struct ys_pipeline *pl, const struct ys_msg *m)
+/* Prepare N messages, on two threads when there are enough to be worth it. */
+static int ys_prepare_all(struct ys_pipeline *pl, const struct ys_msg *m, size_t n)
 {
-	json_t *ev;
+	size_t bytes = 0, off = 0;
+	struct ys_prep_job a, b;
+	pthread_t helper;
+	bool threaded = false;
+
+	if (n > pl->capprep) {
+		struct ys_prep *np = realloc(pl->prep, n * sizeof(*np));
+		char **nt = np ? realloc(pl->texts, n * sizeof(*nt)) : NULL;
+
+		if (np)
+			pl->prep = np;
+		if (nt)
+			pl->texts = nt;
+		if (!np || !nt)
+			return -ENOMEM;
+		pl->capprep = n;
+	}
+	for (size_t i = 0; i < n; i++)
+		bytes += (m[i].len <= pl->conf.max_message_bytes ? m[i].len : 0) + 1;
+	if (bytes > pl->bufcap) {
+		char *nb = realloc(pl->buf, bytes);
+
+		if (!nb)
+			return -ENOMEM;
+		pl->buf = nb;
+		pl->bufcap = bytes;
+	}
+	for (size_t i = 0; i < n; i++) {
+		pl->texts[i] = pl->buf + off;
+		off += (m[i].len <= pl->conf.max_message_bytes ? m[i].len : 0) + 1;
+	}
+	a = (struct ys_prep_job){ &pl->conf, m, pl->prep, pl->texts, 0, n };
+	if (n >= 256) {
+		/* Parsing is the biggest cost and needs no store: split it over two threads. */
+		b = a;
+		b.to = n / 2;
+		a.from = n / 2;
+		threaded = pthread_create(&helper, NULL, ys_prep_run, &b) == 0;
+		if (!threaded)
+			a.from = 0;
+	}
+	ys_prep_run(&a);
+	if (threaded)
+		pthread_join(helper, NULL);
+	return 0;
+}
+
+int ys_pipeline_add_many(struct ys_pipeline *pl, const struct ys_msg *m, size_t n)
+{
+	size_t i;
 	int ret = 0;
 
-	atomic_fetch_add(&pl->m->consumed, 1);
-	pl->pending++;
-	ev = ys_parse(pl, m);
-	if (!ev)
+	if (n == 0)
 		return 0;
-	switch (m->kind) {
-	case YS_MSG_ALERT:
-		ret = ys_add_alert(pl, m, ev);
-		break;
-	case YS_MSG_STATS:
-		ret = ys_add_stats(pl, m, ev);
-		break;
-	case YS_MSG_BY_SOURCE:
-		ret = ys_add_by_source(pl, m, ev);
-		break;
+	ret = ys_prepare_all(pl, m, n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n && !ret; i++) {
+		struct ys_prep *p = &pl->prep[i];
+
+		atomic_fetch_add(&pl->m->consumed, 1);
+		pl->pending++;
+		if (!p->ok) {
+			ys_dead_letter(pl, &m[i], p->reason);
+			continue;
+		}
+		switch (m[i].kind) {
+		case YS_MSG_ALERT:
+			ret = ys_add_alert(pl, &m[i], p);
+			break;
+		case YS_MSG_STATS:
+			ret = ys_add_stats(pl, &m[i], p->ev, p->text);
+			break;
+		case YS_MSG_BY_SOURCE:
+			ret = ys_add_by_source(pl, &m[i], p->ev);
+			break;
+		}
 	}
-	json_decref(ev);
+	for (i = 0; i < n; i++)
+		json_decref(pl->prep[i].ev);
 	return ret;
+}
+
+int ys_pipeline_add(struct ys_pipeline *pl, const struct ys_msg *m)
+{
+	return ys_pipeline_add_many(pl, m, 1);
 }
 
 static int ys_pl_apply(void *user, const struct ys_corr_incident *inc)

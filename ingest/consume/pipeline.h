@@ -111,6 +111,8 @@ int ys_pipeline_begin(struct ys_pipeline *pl);
  * batch and retry it (the messages stay uncommitted in Kafka).
  */
 int ys_pipeline_add(struct ys_pipeline *pl, const struct ys_msg *m);
+/* The same for N messages in order; parsing and validation run on two threads. */
+int ys_pipeline_add_many(struct ys_pipeline *pl, const struct ys_msg *m, size_t n);
 /* Store the incidents, commit, then hand incidents to OUT. 0 or -errno (batch rolled back). */
 int ys_pipeline_commit(struct ys_pipeline *pl);
 void ys_pipeline_abort(struct ys_pipeline *pl);

@@ -482,6 +482,11 @@ static void ys_window_insert(struct ys_corr_group *g, size_t cap, const struct y
 {
 	size_t i;
 
+	/* A batch replayed after a rollback feeds the same alerts again: count each once. */
+	for (i = 0; i < g->n; i++)
+		if (g->e[i].ts == e->ts && strcmp(g->e[i].event_id, e->event_id) == 0)
+			return;
+
 	if (g->n == cap) {
 		if (e->ts < g->e[0].ts)
 			return;

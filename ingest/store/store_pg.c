@@ -35,6 +35,7 @@ struct ys_pg {
 	uint64_t tick;
 	unsigned next_name;
 	int64_t changes;
+	bool in_txn;
 	char err[256];
 };
 
@@ -107,7 +108,7 @@ static const char *ys_pg_prepare(struct ys_pg *s, const char *sql, int *ret)
 		snprintf(s->err, sizeof(s->err), "%s", PQerrorMessage(s->conn));
 		ys_err("store", "postgres: prepare failed: %s", PQerrorMessage(s->conn));
 		PQclear(res);
-		*ret = -EIO;
+		*ret = PQstatus(s->conn) == CONNECTION_OK ? -EIO : -ENOTCONN;
 		return NULL;
 	}
 	PQclear(res);
@@ -120,8 +121,32 @@ static const char *ys_pg_prepare(struct ys_pg *s, const char *sql, int *ret)
 	return victim->name;
 }
 
-static int ys_pg_exec(void *db, const char *sql, const struct ys_sql_param *p, int np,
-		      ys_store_row_fn row, void *user)
+/*
+ * A server restart or a network cut leaves the connection bad: reconnect before
+ * the next statement (prepared statements died with the old session). The
+ * batch that was in flight failed and is replayed from Kafka.
+ */
+static int ys_pg_ensure(struct ys_pg *s)
+{
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(s->conn);
+	for (int i = 0; i < YS_PG_CACHE; i++) {
+		free(s->cache[i].sql);
+		s->cache[i].sql = NULL;
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		snprintf(s->err, sizeof(s->err), "%s", PQerrorMessage(s->conn));
+		return -ENOTCONN;
+	}
+	ys_notice("store", "postgres: reconnected");
+	PQclear(PQexec(s->conn, "SET client_min_messages = warning"));
+	PQclear(PQexec(s->conn, "SET TIME ZONE 'UTC'"));
+	return 0;
+}
+
+static int ys_pg_exec_once(void *db, const char *sql, const struct ys_sql_param *p, int np,
+			   ys_store_row_fn row, void *user)
 {
 	struct ys_pg *s = db;
 	char ints[YS_STORE_MAX_PARAMS][24];
@@ -133,6 +158,9 @@ static int ys_pg_exec(void *db, const char *sql, const struct ys_sql_param *p, i
 
 	if (np > YS_STORE_MAX_PARAMS)
 		return -E2BIG;
+	ret = ys_pg_ensure(s);
+	if (ret)
+		return ret;
 	name = ys_pg_prepare(s, sql, &ret);
 	if (!name)
 		return ret;
@@ -187,6 +215,22 @@ static int ys_pg_exec(void *db, const char *sql, const struct ys_sql_param *p, i
 	return ret;
 }
 
+/*
+ * Outside a transaction a statement that found the connection dead (the server
+ * restarted since the last one) is simply run again on a new connection;
+ * inside one the error goes up and the whole transaction is replayed.
+ */
+static int ys_pg_exec(void *db, const char *sql, const struct ys_sql_param *p, int np,
+		      ys_store_row_fn row, void *user)
+{
+	struct ys_pg *s = db;
+	int ret = ys_pg_exec_once(db, sql, p, np, row, user);
+
+	if (ret == -ENOTCONN && !s->in_txn)
+		ret = ys_pg_exec_once(db, sql, p, np, row, user);
+	return ret;
+}
+
 static int64_t ys_pg_changes(void *db)
 {
 	return ((struct ys_pg *)db)->changes;
@@ -194,8 +238,12 @@ static int64_t ys_pg_changes(void *db)
 
 static int ys_pg_simple(struct ys_pg *s, const char *sql)
 {
-	PGresult *res = PQexec(s->conn, sql);
-	int ret = 0;
+	PGresult *res;
+	int ret = ys_pg_ensure(s);
+
+	if (ret)
+		return ret;
+	res = PQexec(s->conn, sql);
 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
 		snprintf(s->err, sizeof(s->err), "%s", PQresultErrorMessage(res));
@@ -208,18 +256,28 @@ static int ys_pg_simple(struct ys_pg *s, const char *sql)
 
 static int ys_pg_begin(void *db)
 {
-	return ys_pg_simple(db, "BEGIN");
+	struct ys_pg *s = db;
+	int ret = ys_pg_simple(s, "BEGIN");
+
+	if (ret == -ENOTCONN)
+		ret = ys_pg_simple(s, "BEGIN"); /* the first statement after a restart */
+	s->in_txn = ret == 0;
+	return ret;
 }
 
 static int ys_pg_commit(void *db)
 {
-	return ys_pg_simple(db, "COMMIT");
+	struct ys_pg *s = db;
+
+	s->in_txn = false;
+	return ys_pg_simple(s, "COMMIT");
 }
 
 static int ys_pg_rollback(void *db)
 {
 	struct ys_pg *s = db;
 
+	s->in_txn = false;
 	if (PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		return 0;
 	return ys_pg_simple(db, "ROLLBACK");

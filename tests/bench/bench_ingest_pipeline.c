@@ -84,6 +84,7 @@ int main(int argc, char **argv)
 	struct ys_pipeline *pl;
 	struct ys_store *st;
 	char err[512], **msgs;
+	struct ys_msg *ms;
 	int64_t t0, t1, ninc = 0;
 	double c0, c1;
 	int opt;
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
 		pl = ys_pipeline_new(st, eng, &m, &pc, NULL);
 	}
 	msgs = calloc(n, sizeof(*msgs));
+	ms = calloc(batch, sizeof(*ms));
 	t0 = now_us();
 	for (uint64_t i = 0; i < n; i++)
 		msgs[i] = gen(i, t0 - 60000000 + (int64_t)i * 10);
@@ -158,16 +160,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "begin failed\n");
 			return 1;
 		}
-		for (uint64_t j = i; j < n && j < i + batch; j++) {
-			struct ys_msg msg = { .kind = YS_MSG_ALERT,
-					      .payload = msgs[j],
-					      .len = strlen(msgs[j]),
-					      .topic = "bench" };
-
-			if (ys_pipeline_add(pl, &msg)) {
-				fprintf(stderr, "add failed\n");
-				return 1;
-			}
+		for (uint64_t j = i; j < n && j < i + batch; j++)
+			ms[j - i] = (struct ys_msg){ .kind = YS_MSG_ALERT,
+						     .payload = msgs[j],
+						     .len = strlen(msgs[j]),
+						     .topic = "bench" };
+		if (ys_pipeline_add_many(pl, ms, (size_t)((i + batch < n ? i + batch : n) - i))) {
+			fprintf(stderr, "add failed\n");
+			return 1;
 		}
 		if (ys_pipeline_commit(pl)) {
 			fprintf(stderr, "commit failed\n");
@@ -185,6 +185,7 @@ int main(int argc, char **argv)
 	for (uint64_t i = 0; i < n; i++)
 		free(msgs[i]);
 	free(msgs);
+	free(ms);
 	ys_pipeline_free(pl);
 	ys_corr_free(eng);
 	ys_corr_rules_free(rs);

@@ -165,13 +165,20 @@ class Postgres:
                        "-E", "UTF8", "--no-locale"], timeout=120)
         if r.returncode:
             raise RuntimeError("initdb: " + r.stderr)
+        self.server_start()
+        self.createdb("yunshao")
+
+    def server_stop(self):
+        """Stop the server, keeping its data (a restart test)."""
+        self._run([_pg_bin("pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"], timeout=120)
+
+    def server_start(self):
         opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir}"
                 " -c fsync=off -c shared_buffers=64MB")
         r = self._run([_pg_bin("pg_ctl"), "-D", self.data, "-o", opts, "-l",
                        os.path.join(self.dir, "pg.log"), "-w", "-t", "60", "start"], timeout=120)
         if r.returncode:
             raise RuntimeError("pg_ctl start: " + r.stderr + open(os.path.join(self.dir, "pg.log")).read())
-        self.createdb("yunshao")
 
     def conninfo(self, db="yunshao"):
         return f"host=127.0.0.1 port={self.port} dbname={db} user=yunshao"
