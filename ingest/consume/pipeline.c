@@ -328,7 +328,9 @@ static int ys_add_alert(struct ys_pipeline *pl, const struct ys_msg *m, struct y
 		ys_ts_push(&pl->ts_store, m->kafka_ts_ms);
 	if (row.ts > pl->max_event_ts)
 		pl->max_event_ts = row.ts;
-	if (pl->conf.by_source)
+	/* Only alerts some by-source rule would select travel through the repartition. */
+	if (pl->conf.by_source && pl->eng &&
+	    ys_corr_rules_select_any(ys_corr_ruleset_of(pl->eng), YS_CORR_STREAM_BY_SOURCE, ev))
 		ys_emit_by_source(pl, ev);
 	if (pl->eng) {
 		ret = ys_corr_feed(pl->eng, YS_CORR_STREAM_ALERTS, ev, row.ts, row.event_id);

@@ -168,6 +168,11 @@ void ys_corr_free(struct ys_corr_engine *eng)
 	free(eng);
 }
 
+const struct ys_corr_ruleset *ys_corr_ruleset_of(const struct ys_corr_engine *eng)
+{
+	return eng->rs;
+}
+
 void ys_corr_get_stats(const struct ys_corr_engine *eng, struct ys_corr_stats *st)
 {
 	*st = eng->stats;

@@ -87,6 +87,11 @@ size_t ys_corr_rules_count(const struct ys_corr_ruleset *rs);
 const char *ys_corr_rule_id(const struct ys_corr_ruleset *rs, size_t i);
 /* True when some rule reads the by-source stream (the consumer then runs the repartition). */
 bool ys_corr_rules_need_by_source(const struct ys_corr_ruleset *rs);
+/* True when some rule of STREAM would select EV (so only those alerts are re-partitioned). */
+bool ys_corr_rules_select_any(const struct ys_corr_ruleset *rs, enum ys_corr_stream stream,
+			      const json_t *ev);
+/* The ruleset an engine runs. */
+const struct ys_corr_ruleset *ys_corr_ruleset_of(const struct ys_corr_engine *eng);
 
 struct ys_corr_limits {
 	size_t max_groups; /* per rule; default 100000 */

@@ -106,6 +106,23 @@ bool ys_corr_rules_need_by_source(const struct ys_corr_ruleset *rs)
 	return false;
 }
 
+bool ys_corr_rules_select_any(const struct ys_corr_ruleset *rs, enum ys_corr_stream stream,
+			      const json_t *ev)
+{
+	for (size_t i = 0; rs && i < rs->n; i++) {
+		const struct ys_corr_rule *r = &rs->rules[i];
+
+		if (r->stream != stream)
+			continue;
+		if (!r->nsteps && ys_corr_select_matches(&r->sel, ev))
+			return true;
+		for (size_t s = 0; s < r->nsteps; s++)
+			if (ys_corr_select_matches(&r->steps[s].sel, ev))
+				return true;
+	}
+	return false;
+}
+
 /* A scalar or a sequence of scalars, as strings. */
 static bool ys_parse_strs(const struct ys_conf *n, struct ys_corr_strs *out, char *err,
 			  size_t errlen)
