@@ -497,35 +497,118 @@ static void ys_flow_tcp_update(struct ys_flow *f, const struct ys_packet *pkt, b
 	}
 }
 
+/* The live entry for tenant + PROTO + K, and whether K runs client -> server. */
+static struct ys_flow *ys_flow_lookup(struct ys_flow_table *t, uint32_t tenant, uint8_t proto,
+				      const struct ys_flow_key *k, uint32_t hash, bool *to_server)
+{
+	for (struct ys_flow *f = t->buckets[hash & t->mask]; f; f = f->hnext) {
+		if (f->hash != hash || f->tenant_id != tenant || f->proto != proto ||
+		    f->key_ext != k->ext)
+			continue;
+		if (f->client_port == k->sport && f->server_port == k->dport &&
+		    ys_addr_eq(&f->client, k->src) && ys_addr_eq(&f->server, k->dst)) {
+			*to_server = true;
+			return f;
+		}
+		if (f->client_port == k->dport && f->server_port == k->sport &&
+		    ys_addr_eq(&f->client, k->dst) && ys_addr_eq(&f->server, k->src)) {
+			*to_server = false;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+static void ys_flow_account(struct ys_flow *f, struct ys_packet *pkt, bool to_server)
+{
+	if (to_server) {
+		f->pkts_toserver++;
+		f->bytes_toserver += pkt->wirelen ? pkt->wirelen : pkt->caplen;
+		pkt->flags |= YS_PKT_TO_SERVER;
+	} else {
+		f->pkts_toclient++;
+		f->bytes_toclient += pkt->wirelen ? pkt->wirelen : pkt->caplen;
+		pkt->flags |= YS_PKT_TO_CLIENT;
+	}
+	if (pkt->ts_usec > f->last_usec)
+		f->last_usec = pkt->ts_usec;
+}
+
+static void ys_flow_touch(struct ys_flow_table *t, struct ys_flow *f)
+{
+	uint8_t old_class = f->lru_class;
+
+	/* Most recently active goes to the tail of its (possibly new) class list. */
+	if (old_class != ys_flow_class_of(f) || t->lru[old_class].tail != f) {
+		ys_lru_unlink(t, f);
+		ys_lru_append(t, f);
+	}
+}
+
+static bool ys_icmp4_is_error(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/*
+ * An ICMPv4 error message never makes a flow of its own (as in Suricata). A
+ * destination unreachable quoting a TCP/UDP packet joins that packet's flow
+ * when it is live: counted there, its direction told by its sender (the flow's
+ * client: to server; anyone else, a router on the way: to client), its TCP
+ * state untouched. The quoted header is read here for the lookup only.
+ */
+static struct ys_flow *ys_flow_icmp_error(struct ys_flow_table *t, struct ys_packet *pkt)
+{
+	const uint8_t *e = pkt->payload;
+	uint32_t elen = pkt->payload_len, hl;
+	struct ys_addr es = { .family = 4 }, ed = { .family = 4 };
+	struct ys_flow_key k;
+	struct ys_flow *f;
+	bool to_server;
+
+	if (pkt->icmp_type != 3 || !e || elen < 20 || (e[0] >> 4) != 4)
+		return NULL;
+	hl = (e[0] & 0x0fu) * 4u;
+	if (hl < 20 || elen < hl + 4 || (e[9] != 6 && e[9] != 17))
+		return NULL;
+	if (((e[6] << 8) | e[7]) & 0x1fff) /* a non-first fragment has no ports */
+		return NULL;
+	memcpy(es.a, e + 12, 4);
+	memcpy(ed.a, e + 16, 4);
+	ys_flow_key_of(t, pkt, &k);
+	k.src = &es;
+	k.dst = &ed;
+	k.sport = (uint16_t)((e[hl] << 8) | e[hl + 1]);
+	k.dport = (uint16_t)((e[hl + 2] << 8) | e[hl + 3]);
+	f = ys_flow_lookup(t, pkt->tenant_id, e[9], &k, ys_flow_hash(t, pkt->tenant_id, e[9], &k),
+			   &to_server);
+	if (!f || f->last_usec + t->timeout_usec[f->lru_class] < pkt->ts_usec)
+		return NULL;
+	ys_flow_account(f, pkt, ys_addr_eq(&pkt->src, &f->client));
+	if (f->proto == 6 ? (f->tcp_flags_seen & YS_TCP_ACK_SEEN) &&
+				    (f->state == YS_FLOW_ESTABLISHED || f->state == YS_FLOW_CLOSING)
+			  : f->state == YS_FLOW_ESTABLISHED)
+		pkt->flags |= YS_PKT_ESTABLISHED;
+	ys_flow_touch(t, f);
+	pkt->flow = f;
+	return f;
+}
+
 struct ys_flow *ys_flow_handle(struct ys_flow_table *t, struct ys_packet *pkt)
 {
 	struct ys_flow_key k;
 	struct ys_flow *f;
 	uint32_t hash;
 	bool to_server = true, est;
-	uint8_t old_class;
 
 	pkt->flow = NULL;
 	if (pkt->ip_version == 0 || pkt->src.family == 0)
 		return NULL;
+	if (pkt->proto == 1 && ys_icmp4_is_error(pkt->icmp_type))
+		return ys_flow_icmp_error(t, pkt);
 	ys_flow_key_of(t, pkt, &k);
 	hash = ys_flow_hash(t, pkt->tenant_id, pkt->proto, &k);
-
-	for (f = t->buckets[hash & t->mask]; f; f = f->hnext) {
-		if (f->hash != hash || f->tenant_id != pkt->tenant_id || f->proto != pkt->proto ||
-		    f->key_ext != k.ext)
-			continue;
-		if (f->client_port == k.sport && f->server_port == k.dport &&
-		    ys_addr_eq(&f->client, k.src) && ys_addr_eq(&f->server, k.dst)) {
-			to_server = true;
-			break;
-		}
-		if (f->client_port == k.dport && f->server_port == k.sport &&
-		    ys_addr_eq(&f->client, k.dst) && ys_addr_eq(&f->server, k.src)) {
-			to_server = false;
-			break;
-		}
-	}
+	f = ys_flow_lookup(t, pkt->tenant_id, pkt->proto, &k, hash, &to_server);
 	if (f) {
 		bool expired = f->last_usec + t->timeout_usec[f->lru_class] < pkt->ts_usec;
 		bool reuse = f->proto == 6 && f->state == YS_FLOW_CLOSED &&
@@ -548,18 +631,7 @@ struct ys_flow *ys_flow_handle(struct ys_flow_table *t, struct ys_packet *pkt)
 			to_server = true;
 	}
 
-	if (to_server) {
-		f->pkts_toserver++;
-		f->bytes_toserver += pkt->wirelen ? pkt->wirelen : pkt->caplen;
-		pkt->flags |= YS_PKT_TO_SERVER;
-	} else {
-		f->pkts_toclient++;
-		f->bytes_toclient += pkt->wirelen ? pkt->wirelen : pkt->caplen;
-		pkt->flags |= YS_PKT_TO_CLIENT;
-	}
-	if (pkt->ts_usec > f->last_usec)
-		f->last_usec = pkt->ts_usec;
-
+	ys_flow_account(f, pkt, to_server);
 	if (f->proto == 6) {
 		/* As Suricata: the flag reflects the state the packet found, so the
 		 * handshake's ACK is not yet established and a packet after an RST or
@@ -574,13 +646,7 @@ struct ys_flow *ys_flow_handle(struct ys_flow_table *t, struct ys_packet *pkt)
 	}
 	if (est)
 		pkt->flags |= YS_PKT_ESTABLISHED;
-
-	/* Most recently active goes to the tail of its (possibly new) class list. */
-	old_class = f->lru_class;
-	if (old_class != ys_flow_class_of(f) || t->lru[old_class].tail != f) {
-		ys_lru_unlink(t, f);
-		ys_lru_append(t, f);
-	}
+	ys_flow_touch(t, f);
 	pkt->flow = f;
 	return f;
 }

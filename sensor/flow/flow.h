@@ -14,6 +14,10 @@
  *  - ICMP/ICMPv6 echo-style reply seen first: its sender is the server.
  * ICMP flows are keyed by the echo id (request and reply share a flow), other
  * ICMP messages by type and code; client_port/server_port then hold that key.
+ * ICMPv4 error messages (unreachable, source quench, redirect, time exceeded,
+ * parameter problem) make no flow, as in Suricata: a destination unreachable
+ * quoting a TCP/UDP packet joins that packet's live flow (to server when sent
+ * by the flow's client, else to client; TCP state untouched), others get none.
  *
  * TCP (Suricata semantics for flow:established): a flow is established once
  * the whole 3-way handshake was seen: SYN from the client, SYN/ACK from the

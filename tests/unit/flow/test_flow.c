@@ -277,6 +277,50 @@ static void test_udp_established_and_icmp(void **state)
 	assert_int_equal(ys_flow_table_stats(t->ft)->udp, 1);
 }
 
+/* ICMPv4 TYPE from SRC to DST quoting a UDP packet QS:QSP -> QD:QDP. */
+static struct ys_flow *icmp_error(struct tctx *t, uint8_t type, const char *src, const char *dst,
+				  const char *qs, uint16_t qsp, const char *qd, uint16_t qdp)
+{
+	struct pb q = { .n = 0 };
+	size_t ip, ic, qip, quh;
+
+	qip = pb_ipv4(&q, qs, qd, 17, 1, 0);
+	quh = pb_udp(&q, qsp, qdp);
+	pb_put(&q, "data", 4);
+	pb_udp_fix(&q, quh, qip);
+	pb_ipv4_fix(&q, qip);
+	t->pb.n = 0;
+	pb_eth(&t->pb, NULL, 0, 0x0800);
+	ip = pb_ipv4(&t->pb, src, dst, 1, 1, 0);
+	ic = pb_icmp(&t->pb, type, 3, 0, 0);
+	pb_put(&t->pb, q.b, 28);
+	pb_icmp_fix(&t->pb, ic, ip, 0);
+	pb_ipv4_fix(&t->pb, ip);
+	return feed(t, 1, 1);
+}
+
+static void test_icmp_errors(void **state)
+{
+	struct tctx *t = *state;
+	struct ys_flow *f;
+
+	f = udp(t, C, 5353, S, 53, 1, 1);
+	/* Port unreachable from the server, quoting the client's datagram. */
+	assert_ptr_equal(icmp_error(t, 3, S, C, C, 5353, S, 53), f);
+	assert_true(t->pkt.flags & YS_PKT_TO_CLIENT);
+	assert_false(t->pkt.flags & YS_PKT_FIRST_OF_FLOW);
+	assert_int_equal(f->pkts_toclient, 1);
+	/* From a router on the way: to client too. */
+	assert_ptr_equal(icmp_error(t, 3, "10.9.9.9", C, C, 5353, S, 53), f);
+	assert_true(t->pkt.flags & YS_PKT_TO_CLIENT);
+	/* Quoting a packet of no live flow, or another error type: no flow. */
+	assert_null(icmp_error(t, 3, S, C, C, 9999, S, 53));
+	assert_null(t->pkt.flow);
+	assert_null(icmp_error(t, 11, "10.9.9.9", C, C, 5353, S, 53));
+	assert_int_equal(ys_flow_table_stats(t->ft)->created, 1);
+	assert_int_equal(ys_flow_table_stats(t->ft)->icmp, 0);
+}
+
 static void test_tenant_isolation(void **state)
 {
 	struct tctx *t = *state;
@@ -494,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_synack_first_and_midstream, setup, teardown),
 		cmocka_unit_test_teardown(test_rst_and_bad_checksum, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_established_and_icmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_isolation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan_and_vni_in_key, setup, teardown),
 		cmocka_unit_test_teardown(test_timeouts, teardown),
