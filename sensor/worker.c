@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "applayer.h"
 #include "ys_log.h"
@@ -381,6 +382,7 @@ static void ys_worker_flush_one(struct ys_flow *f, void *user)
 int ys_worker_run(struct ys_worker *w)
 {
 	struct ys_frame fr;
+	struct timespec t0 = { 0 }, t1;
 	int r = 0;
 
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
@@ -398,7 +400,8 @@ int ys_worker_run(struct ys_worker *w)
 		if (w->engine_gen !=
 		    atomic_load_explicit(&w->p.engines->generation, memory_order_relaxed))
 			ys_worker_check_engine(w);
-		w->st.packets++;
+		if (!w->st.packets++)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 		w->st.bytes += fr.wirelen;
 		ys_worker_packet(w, &fr);
 	}
@@ -406,6 +409,10 @@ int ys_worker_run(struct ys_worker *w)
 	w->flushing = true;
 	ys_flow_foreach(w->flows, ys_worker_flush_one, w);
 	w->flushing = false;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (w->st.packets)
+		w->st.processing_seconds =
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ys_worker_publish_stats(w);
 	if (r >= 0 || r == -ENODATA || r == -EINTR)
 		return 0; /* end of file, or stopped */
