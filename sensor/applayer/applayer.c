@@ -119,6 +119,7 @@ struct ys_applayer_ctx *ys_applayer_ctx_new(const struct ys_applayer_params *p)
 		ctx->p = *p;
 	else
 		ys_applayer_params_default(&ctx->p);
+	ctx->needed = UINT64_MAX;
 	ctx->htp_cfg = ys_http_cfg_new(&ctx->p);
 	if (!ctx->htp_cfg) {
 		free(ctx);
@@ -134,6 +135,11 @@ void ys_applayer_ctx_free(struct ys_applayer_ctx *ctx)
 		return;
 	ys_http_cfg_free(ctx->htp_cfg);
 	free(ctx);
+}
+
+void ys_applayer_set_needed(struct ys_applayer_ctx *ctx, uint64_t buf_mask)
+{
+	ctx->needed = buf_mask;
 }
 
 const struct ys_applayer_stats *ys_applayer_stats(const struct ys_applayer_ctx *ctx)

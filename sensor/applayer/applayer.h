@@ -97,6 +97,15 @@ int ys_applayer_handle(struct ys_applayer_ctx *ctx, const struct ys_stream_ctx *
 		       struct ys_packet *pkt, struct ys_flow *f, struct ys_inspect *in,
 		       uint64_t ts_usec);
 
+/*
+ * The buffers some loaded rule inspects (bit 1ull << enum ys_buf_id); parsers
+ * may skip work whose only product is a buffer nobody reads (today: the X.509
+ * parse of the server certificate, done for EVE on demand instead). Default:
+ * all. Call from the worker after loading rules and after each reload, before
+ * the next packet.
+ */
+void ys_applayer_set_needed(struct ys_applayer_ctx *ctx, uint64_t buf_mask);
+
 /* App protocol of F (YS_APP_UNKNOWN before detection). */
 enum ys_app_proto ys_applayer_proto(const struct ys_flow *f);
 

@@ -72,6 +72,8 @@ struct ys_applayer_ctx {
 	 * packet (both directions delivered), and memory behind buffers added by
 	 * the first run must survive the second. */
 	uint64_t gen;
+	/* Buffers some rule inspects (1ull << enum ys_buf_id); all by default. */
+	uint64_t needed;
 };
 
 /* applayer_http.c: libhtp configuration for a ctx. */

@@ -49,14 +49,20 @@ struct ys_tls_dir {
 	struct ys_dbuf hs;
 };
 
+/* What Suricata shows of the first certificate. Strings are malloc'd. */
+struct cert_fields {
+	char *subject, *issuer, *serial, *fingerprint;
+	size_t subject_len, issuer_len; /* names may hold NUL bytes (tls-subject-zero) */
+};
+
 struct ys_tls_state {
 	struct ys_tls_dir d[2];
 	unsigned have;
 	struct ys_tls_hello ch, sh;
 	char version_txt[8];
-	char *subject, *issuer, *serial, *fingerprint;
-	size_t subject_len, issuer_len; /* names may hold NUL bytes (tls-subject-zero) */
-	uint8_t random[2][32];		/* hello random per direction */
+	struct cert_fields cf; /* of the first certificate; empty while deferred */
+	bool cert_deferred;    /* no rule needs them: parsed only for EVE, on demand */
+	uint8_t random[2][32]; /* hello random per direction */
 	bool have_random[2];
 	struct ys_dbuf san; /* DNS names of the first certificate, NUL-separated */
 	struct {
@@ -519,28 +525,31 @@ static void index_certs(struct ys_tls_state *s, const uint8_t *b, uint32_t len)
 	}
 }
 
-static void parse_certificate(struct ys_tls_state *s, const uint8_t *b, uint32_t len)
+static void cert_fields_free(struct cert_fields *cf)
 {
-	const unsigned char *der;
+	free(cf->subject);
+	free(cf->issuer);
+	free(cf->serial);
+	free(cf->fingerprint);
+	memset(cf, 0, sizeof(*cf));
+}
+
+/* Parse one DER certificate into CF (and its DNS alt names into S, when given). */
+static bool cert_fields_parse(const uint8_t *der0, uint32_t clen, struct cert_fields *cf,
+			      struct ys_tls_state *s)
+{
+	const unsigned char *der = der0;
 	const ASN1_INTEGER *sn;
-	uint32_t clen;
-	X509 *x;
 	uint8_t fp[20];
 	unsigned fpl = 0;
+	X509 *x = d2i_X509(NULL, &der, clen);
 
-	if (len < 6 || rd24(b) + 3 > len)
-		return;
-	clen = rd24(b + 3);
-	if (clen == 0 || 6 + clen > len)
-		return;
-	der = b + 6;
-	x = d2i_X509(NULL, &der, clen);
 	if (!x)
-		return;
-	index_certs(s, b, len);
-	s->subject = name_str(X509_get_subject_name(x), &s->subject_len);
-	s->issuer = name_str(X509_get_issuer_name(x), &s->issuer_len);
-	collect_sans(s, x);
+		return false;
+	cf->subject = name_str(X509_get_subject_name(x), &cf->subject_len);
+	cf->issuer = name_str(X509_get_issuer_name(x), &cf->issuer_len);
+	if (s)
+		collect_sans(s, x);
 	sn = X509_get_serialNumber(x);
 	if (sn) {
 		/* Raw DER content: a positive serial with the top bit set gets its 00 back. */
@@ -553,13 +562,44 @@ static void parse_certificate(struct ys_tls_state *s, const uint8_t *b, uint32_t
 			if (d[0] & 0x80)
 				raw[k++] = 0;
 			memcpy(raw + k, d, (size_t)n);
-			s->serial = hex_join(raw, k + (size_t)n, true);
+			cf->serial = hex_join(raw, k + (size_t)n, true);
 		}
 	}
-	if (EVP_Digest(b + 6, clen, fp, &fpl, md_get(1), NULL) && fpl == 20)
-		s->fingerprint = hex_join(fp, 20, false);
+	if (EVP_Digest(der0, clen, fp, &fpl, md_get(1), NULL) && fpl == 20)
+		cf->fingerprint = hex_join(fp, 20, false);
 	X509_free(x);
-	s->have |= HAVE_CERT;
+	return true;
+}
+
+#define CERT_BUFS                                                                                  \
+	((1ull << YS_BUF_TLS_CERT_SUBJECT) | (1ull << YS_BUF_TLS_CERT_ISSUER) |                    \
+	 (1ull << YS_BUF_TLS_CERT_SERIAL) | (1ull << YS_BUF_TLS_CERT_FINGERPRINT) |                \
+	 (1ull << YS_BUF_TLS_SUBJECTALTNAME))
+
+/*
+ * The Certificate message: keep the chain (tls.certs) and parse the first
+ * certificate. d2i_X509 costs ~1.5 M instructions with OpenSSL 3 (it decodes
+ * the public key too), so when no rule inspects a certificate field the parse
+ * waits for an alert's EVE record, which may never come.
+ */
+static void parse_certificate(struct ys_applayer_ctx *ctx, struct ys_tls_state *s, const uint8_t *b,
+			      uint32_t len)
+{
+	uint32_t clen;
+
+	if (len < 6 || rd24(b) + 3 > len)
+		return;
+	clen = rd24(b + 3);
+	if (clen == 0 || 6 + clen > len)
+		return;
+	index_certs(s, b, len);
+	if (!(ctx->needed & CERT_BUFS)) {
+		s->cert_deferred = s->ncert > 0;
+		s->have |= HAVE_CERT;
+		return;
+	}
+	if (cert_fields_parse(b + 6, clen, &s->cf, s))
+		s->have |= HAVE_CERT;
 }
 
 static const char *version_text(uint16_t v)
@@ -618,20 +658,20 @@ static void add_buffers(const struct ys_tls_state *s, struct ys_inspect *in)
 		add_str(in, YS_BUF_TLS_VERSION, s->version_txt, YS_BUF_F_TO_CLIENT);
 	}
 	if (s->have & HAVE_CERT) {
-		if (s->subject_len)
-			ys_inspect_add(in, YS_BUF_TLS_CERT_SUBJECT, (const uint8_t *)s->subject,
-				       (uint32_t)s->subject_len, YS_BUF_F_TO_CLIENT, 0);
-		if (s->issuer_len)
-			ys_inspect_add(in, YS_BUF_TLS_CERT_ISSUER, (const uint8_t *)s->issuer,
-				       (uint32_t)s->issuer_len, YS_BUF_F_TO_CLIENT, 0);
+		if (s->cf.subject_len)
+			ys_inspect_add(in, YS_BUF_TLS_CERT_SUBJECT, (const uint8_t *)s->cf.subject,
+				       (uint32_t)s->cf.subject_len, YS_BUF_F_TO_CLIENT, 0);
+		if (s->cf.issuer_len)
+			ys_inspect_add(in, YS_BUF_TLS_CERT_ISSUER, (const uint8_t *)s->cf.issuer,
+				       (uint32_t)s->cf.issuer_len, YS_BUF_F_TO_CLIENT, 0);
 		for (unsigned i = 0; i < s->nsan; i++)
 			ys_inspect_add(in, YS_BUF_TLS_SUBJECTALTNAME, s->san.p + s->san_at[i].off,
 				       s->san_at[i].len, YS_BUF_F_TO_CLIENT, 0);
 		for (unsigned i = 0; s->certs && i < s->ncert; i++)
 			ys_inspect_add(in, YS_BUF_TLS_CERTS, s->certs + s->cert_at[i].off,
 				       s->cert_at[i].len, YS_BUF_F_TO_CLIENT, 0);
-		add_str(in, YS_BUF_TLS_CERT_SERIAL, s->serial, YS_BUF_F_TO_CLIENT);
-		add_str(in, YS_BUF_TLS_CERT_FINGERPRINT, s->fingerprint, YS_BUF_F_TO_CLIENT);
+		add_str(in, YS_BUF_TLS_CERT_SERIAL, s->cf.serial, YS_BUF_F_TO_CLIENT);
+		add_str(in, YS_BUF_TLS_CERT_FINGERPRINT, s->cf.fingerprint, YS_BUF_F_TO_CLIENT);
 	}
 }
 
@@ -675,7 +715,7 @@ static bool handshake_msg(struct ys_applayer_ctx *ctx, struct ys_tls_state *s, i
 	case 11:
 		if (dir != 1 || (s->have & HAVE_CERT))
 			return false;
-		parse_certificate(s, b, len);
+		parse_certificate(ctx, s, b, len);
 		return (s->have & HAVE_CERT) != 0;
 	default:
 		return false;
@@ -735,10 +775,7 @@ static void tls_free(void *st)
 		return;
 	ys_dbuf_free(&s->d[0].hs);
 	ys_dbuf_free(&s->d[1].hs);
-	free(s->subject);
-	free(s->issuer);
-	free(s->serial);
-	free(s->fingerprint);
+	cert_fields_free(&s->cf);
 	free(s->certs);
 	ys_dbuf_free(&s->san);
 	free(s);
@@ -797,6 +834,8 @@ static int tls_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint8
 static int tls_eve(const void *st, uint64_t tx_id, json_t *obj)
 {
 	const struct ys_tls_state *s = st;
+	struct cert_fields lazy = { 0 };
+	const struct cert_fields *cf = &s->cf;
 	json_t *t;
 	const char *ver;
 
@@ -805,14 +844,18 @@ static int tls_eve(const void *st, uint64_t tx_id, json_t *obj)
 	t = json_object();
 	if (!t)
 		return -ENOMEM;
-	if (s->subject)
-		json_object_set_new(t, "subject", json_stringn(s->subject, s->subject_len));
-	if (s->issuer)
-		json_object_set_new(t, "issuerdn", json_stringn(s->issuer, s->issuer_len));
-	if (s->serial)
-		json_object_set_new(t, "serial", json_string(s->serial));
-	if (s->fingerprint)
-		json_object_set_new(t, "fingerprint", json_string(s->fingerprint));
+	if (s->cert_deferred && s->certs &&
+	    cert_fields_parse(s->certs + s->cert_at[0].off, s->cert_at[0].len, &lazy, NULL))
+		cf = &lazy;
+	if (cf->subject)
+		json_object_set_new(t, "subject", json_stringn(cf->subject, cf->subject_len));
+	if (cf->issuer)
+		json_object_set_new(t, "issuerdn", json_stringn(cf->issuer, cf->issuer_len));
+	if (cf->serial)
+		json_object_set_new(t, "serial", json_string(cf->serial));
+	if (cf->fingerprint)
+		json_object_set_new(t, "fingerprint", json_string(cf->fingerprint));
+	cert_fields_free(&lazy);
 	if (s->ch.sni[0])
 		json_object_set_new(t, "sni", json_string(s->ch.sni));
 	if (s->have & HAVE_SH) {

@@ -576,6 +576,48 @@ static void test_tls_session(void **state)
 	sess_free(s);
 }
 
+/* No rule reads certificate fields: the X.509 parse waits for EVE, which still has them. */
+static void test_tls_cert_deferred(void **state)
+{
+	struct sess *s = sess_new(6, 44445, 443);
+	uint8_t rec[4096], certmsg[2048];
+	uint8_t *der;
+	int derlen = make_cert(&der);
+	size_t n;
+	json_t *ev, *tls;
+
+	ys_applayer_set_needed(s->actx, (1ull << YS_BUF_TLS_SNI) | (1ull << YS_BUF_TLS_CERTS));
+	n = record(rec, 1, client_hello_body, sizeof(client_hello_body));
+	packet(s, 0, ACK, rec, (uint32_t)n);
+	{
+		uint8_t sh[sizeof(server_hello_body)];
+
+		memcpy(sh, server_hello_body, sizeof(sh));
+		sh[38] = sh[39] = 0x00;
+		n = record(rec, 2, sh, 40);
+	}
+	certmsg[0] = 0;
+	certmsg[1] = (uint8_t)((derlen + 3) >> 8);
+	certmsg[2] = (uint8_t)(derlen + 3);
+	certmsg[3] = 0;
+	certmsg[4] = (uint8_t)(derlen >> 8);
+	certmsg[5] = (uint8_t)derlen;
+	memcpy(certmsg + 6, der, (size_t)derlen);
+	n += record(rec + n, 11, certmsg, (size_t)derlen + 6);
+	packet(s, 1, ACK, rec, (uint32_t)n);
+	assert_null(find(s, YS_BUF_TLS_CERT_SUBJECT, TC));
+	assert_int_equal(find(s, YS_BUF_TLS_CERTS, TC)->len, derlen);
+	ev = json_object();
+	assert_int_equal(ys_applayer_eve(s->flow.app, 0, ev), 0);
+	tls = json_object_get(ev, "tls");
+	assert_string_equal(json_string_value(json_object_get(tls, "subject")),
+			    "C=CN, O=Yunshao Test, CN=test.example");
+	assert_string_equal(json_string_value(json_object_get(tls, "serial")), "00:C0:FF:EE");
+	json_decref(ev);
+	OPENSSL_free(der);
+	sess_free(s);
+}
+
 static void test_http_connect_tunnel(void **state)
 {
 	struct sess *s = sess_new(6, 46666, 3128);
@@ -660,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_dns_udp_and_tcp),
 		cmocka_unit_test(test_tls_fingerprints),
 		cmocka_unit_test(test_tls_session),
+		cmocka_unit_test(test_tls_cert_deferred),
 		cmocka_unit_test(test_http_connect_tunnel),
 		cmocka_unit_test(test_ssh),
 		cmocka_unit_test(test_params_from_conf),
