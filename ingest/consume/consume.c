@@ -444,7 +444,22 @@ struct ys_consumer *ys_consumer_new(const struct ys_consumer_conf *cc, struct ys
 			goto out_free;
 		}
 	}
-	atomic_store(&m->kafka_up, 1);
+	{
+		/* A misspelt topic is a configuration error; an absent broker is only a warning. */
+		const char *need[] = { c->t_alerts, c->t_stats, c->t_dead, c->t_incidents,
+				       c->t_by_source };
+		int rc = ys_kafka_check_topics(c->prk, need, c->by_source ? 5 : 4, 10000, err,
+					       errlen);
+
+		if (rc == -ENOENT)
+			goto out_free;
+		if (rc) {
+			ys_warn(YS_CMOD, "Kafka not reachable yet (%s); consuming as soon as it is",
+				err);
+			err[0] = '\0';
+		}
+		atomic_store(&m->kafka_up, rc == 0);
+	}
 	ys_notice(YS_CMOD, "consumer group %s on %s, %s%s%s (batch %d / %d ms)", c->group,
 		  c->t_alerts, c->t_stats, c->by_source ? ", " : "",
 		  c->by_source ? c->t_by_source : "", c->batch_max, c->batch_ms);
