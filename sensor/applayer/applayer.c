@@ -331,7 +331,10 @@ static void handle_udp(struct ys_applayer_ctx *ctx, struct ys_app_flow_priv *ap,
 	if (af->proto == YS_APP_UNKNOWN) {
 		bool port53 = f->server_port == 53 || f->client_port == 53;
 
-		if (ctx->p.dns && ys_app_detect_dns(pkt->payload, pkt->payload_len, !port53)) {
+		/* DNS has no magic bytes: like Suricata, only port 53 is probed (mDNS,
+		 * LLMNR and the like are not "dns"), and the message must parse. */
+		if (ctx->p.dns && port53 &&
+		    ys_app_detect_dns(pkt->payload, pkt->payload_len, false)) {
 			set_proto(ctx, af, f, YS_APP_DNS);
 		} else if (++ap->udp_pkts >= YS_UDP_PROBE_PKTS) {
 			af->proto = YS_APP_FAILED;

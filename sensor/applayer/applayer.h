@@ -16,7 +16,7 @@
  *
  * Detection looks at the first bytes of each direction (TCP: in-order stream
  * bytes from the stream stage; UDP: the payload): HTTP method/status line, TLS
- * record + handshake header, SSH banner, DNS by port 53 or strict structure.
+ * record + handshake header, SSH banner, DNS on port 53 when the message parses.
  * After YS_APP_PROBE_MAX bytes per direction without a match, app_proto is
  * YS_APP_FAILED ("failed" in EVE) and the flow is not parsed.
  *

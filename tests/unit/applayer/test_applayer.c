@@ -357,6 +357,18 @@ static void test_dns_udp_and_tcp(void **state)
 
 	packet(s, 0, 0, dns_query, sizeof(dns_query));
 	assert_int_equal(ys_applayer_proto(&s->flow), YS_APP_DNS);
+	{
+		/* The same message on mDNS's port is not "dns"; garbage on 53 is not either. */
+		struct sess *m = sess_new(17, 5353, 5353);
+		struct sess *g = sess_new(17, 33335, 53);
+
+		packet(m, 0, 0, dns_query, sizeof(dns_query));
+		assert_int_equal(ys_applayer_proto(&m->flow), YS_APP_UNKNOWN);
+		packet(g, 0, 0, "not a dns message at all", 24);
+		assert_int_equal(ys_applayer_proto(&g->flow), YS_APP_UNKNOWN);
+		sess_free(m);
+		sess_free(g);
+	}
 	expect(s, YS_BUF_DNS_QUERY, TS, "www.example.com");
 	packet(s, 1, 0, dns_resp, sizeof(dns_resp));
 	/* Response names: question, answers, and the CNAME target, in that order. */
