@@ -227,8 +227,8 @@ static int ys_collect_attacks(struct ys_store *st, const struct ys_report_params
 			      const struct ys_report_filter *f, json_t *ev)
 {
 	struct ys_rq q;
-	json_t *rows = NULL, *a = json_object(), *arr;
-	int64_t external = 0, internal = 0, ew = 0, ew_pairs = 0;
+	json_t *rows = NULL, *a = json_object(), *arr, *srcs, *dsts;
+	int64_t total = 0, external = 0, internal = 0, ew = 0, ew_pairs = 0;
 	size_t i;
 	int ret;
 
@@ -236,29 +236,42 @@ static int ys_collect_attacks(struct ys_store *st, const struct ys_report_params
 		return -ENOMEM;
 	json_object_set_new(ev, "attacks", a);
 
+	/* One pass over (source, target) pairs gives the total, the distinct sources and
+	 * targets, external vs internal sources and the east-west traffic; addresses are
+	 * classified here, which keeps the SQL the same for SQLite and PostgreSQL. */
 	memset(&q, 0, sizeof(q));
-	ys_rq_alerts(&q, "SELECT COUNT(*), COUNT(DISTINCT dest_ip), COUNT(DISTINCT tenant)", p, f);
+	ys_rq_alerts(&q, "SELECT src_ip, dest_ip, COUNT(*)", p, f);
+	ys_rq_add(&q, " GROUP BY src_ip, dest_ip");
 	if ((ret = ys_rq_run(st, &q, &rows)))
 		return ret;
-	json_object_set_new(a, "total", json_integer(ys_ci(rows, 0, 0)));
-	json_object_set_new(a, "targets", json_integer(ys_ci(rows, 0, 1)));
-	json_decref(rows);
-
-	/* Sources: one row per address, classified here (portable across SQL dialects). */
-	memset(&q, 0, sizeof(q));
-	ys_rq_alerts(&q, "SELECT src_ip, COUNT(*)", p, f);
-	ys_rq_add(&q, " GROUP BY src_ip");
-	if ((ret = ys_rq_run(st, &q, &rows)))
-		return ret;
+	srcs = json_object();
+	dsts = json_object();
 	for (i = 0; i < json_array_size(rows); i++) {
-		if (ys_ip_internal(ys_c(rows, i, 0)))
-			internal += ys_ci(rows, i, 1);
+		const char *src = ys_c(rows, i, 0), *dst = ys_c(rows, i, 1);
+		int64_t n = ys_ci(rows, i, 2);
+		bool src_in = ys_ip_internal(src);
+
+		total += n;
+		if (src)
+			json_object_set_new(srcs, src, json_true());
+		if (dst)
+			json_object_set_new(dsts, dst, json_true());
+		if (src_in)
+			internal += n;
 		else
-			external += ys_ci(rows, i, 1);
+			external += n;
+		if (src_in && ys_ip_internal(dst)) {
+			ew += n;
+			ew_pairs++;
+		}
 	}
-	json_object_set_new(a, "sources", json_integer((json_int_t)json_array_size(rows)));
+	json_object_set_new(a, "total", json_integer(total));
+	json_object_set_new(a, "sources", json_integer((json_int_t)json_object_size(srcs)));
+	json_object_set_new(a, "targets", json_integer((json_int_t)json_object_size(dsts)));
 	json_object_set_new(a, "external", json_integer(external));
 	json_object_set_new(a, "internal", json_integer(internal));
+	json_decref(srcs);
+	json_decref(dsts);
 	json_decref(rows);
 
 	memset(&q, 0, sizeof(q));
@@ -340,18 +353,6 @@ static int ys_collect_attacks(struct ys_store *st, const struct ys_report_params
 		json_object_set_new(cloud, "overlay_alerts", json_integer(ys_ci(rows, 0, 0)));
 		json_decref(rows);
 
-		memset(&q, 0, sizeof(q));
-		ys_rq_alerts(&q, "SELECT src_ip, dest_ip, COUNT(*)", p, f);
-		ys_rq_add(&q, " GROUP BY src_ip, dest_ip");
-		if ((ret = ys_rq_run(st, &q, &rows)))
-			return ret;
-		for (i = 0; i < json_array_size(rows); i++) {
-			if (ys_ip_internal(ys_c(rows, i, 0)) && ys_ip_internal(ys_c(rows, i, 1))) {
-				ew += ys_ci(rows, i, 2);
-				ew_pairs++;
-			}
-		}
-		json_decref(rows);
 		json_object_set_new(cloud, "east_west_alerts", json_integer(ew));
 		json_object_set_new(cloud, "east_west_pairs", json_integer(ew_pairs));
 		json_object_set_new(
