@@ -517,3 +517,45 @@ def test_xdp_program_gone_after_crash(netns, workdir):
             assert time.time() < deadline, "XDP program still attached after the sensor was killed"
             time.sleep(0.05)
         os.unlink(probe.ready)
+
+
+def test_sensor_sampling_not_applied_twice(netns, workdir):
+    """Flows the kernel kept under 1-in-N sampling are all inspected by the sensor: user space must make the
+    same decision (ys_bpf_sample_keep), not sample the survivors a second time (1 in N squared)."""
+    if not _sensor_supports_live():
+        pytest.skip(f"{SENSOR} with -i/--capture not built")
+    rules = os.path.join(workdir, "sample.rules")
+    with open(rules, "w") as f:
+        f.write('alert udp any any -> any 53 (msg:"yunshao sampling probe"; content:"ys-sample-probe"; '
+                'sid:9900001; rev:1;)\n')
+    conf = os.path.join(workdir, "sensor.yaml")
+    with open(conf, "w") as f:
+        f.write("tenants:\n  - {id: 107, name: few, cidr: [10.60.0.0/16], policy: sample, sample: 4}\n")
+    flows = 80
+    frames = [L2() / IP(src=f"10.60.{i // 200}.{i % 200 + 1}", dst="10.60.200.1") / UDP(sport=20000 + i, dport=53) /
+              Raw(b"ys-sample-probe") for i in range(flows)]
+    pcap = os.path.join(workdir, "flows.pcap")
+    wrpcap(pcap, frames)
+    port = 19000 + random.randrange(1000)
+    proc = subprocess.Popen(["ip", "netns", "exec", netns.rx, SENSOR, "-i", netns.rx_if, "--capture", "af-xdp",
+                             "--workers", "1", "-S", rules, "-c", conf, "-l", workdir, "-k", "none",
+                             "--metrics", f"127.0.0.1:{port}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.0)
+        assert proc.poll() is None, proc.stderr.read()
+        if not any(k.startswith("yunshao_xdp_attached") for k in _metrics(netns, port)):
+            pytest.skip("this sensor build does not load the XDP program")
+        netns.replay(pcap, pps=500)
+        time.sleep(1.0)
+        m = _metrics(netns, port)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    kept = m.get('yunshao_xdp_redirected_total{tenant_id="107",tenant="few"}', 0)
+    assert m.get('yunshao_xdp_sampled_out_total{tenant_id="107",tenant="few"}', 0) + kept == flows
+    assert 0 < kept < flows / 2
+    alerted = {(a[2], a[3]) for a in _alerts(os.path.join(workdir, "eve.json")) if a[0] == 9900001}
+    assert len(alerted) == kept, (
+        f"kernel kept {kept} flows, the sensor inspected {len(alerted)}: user space samples again; "
+        "sensor/worker.c must decide with ys_bpf_sample_keep() (bpf/sensor_bpf.h), not flow_id % N")
