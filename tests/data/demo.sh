@@ -158,7 +158,9 @@ start_kafka() {
 		echo "reusing the broker of the previous demo run on 127.0.0.1:$kafka_port"
 		return 0
 	fi
-	[ -f "$demo/kafka/kafka.pid" ] && kafka stop # an unfinished run's broker, or on another port
+	if [ -f "$demo/kafka/kafka.pid" ]; then # an unfinished run's broker, or one on another port
+		kafka stop
+	fi
 	if [ -n "${YS_DEMO_KAFKA_PORT:-}" ]; then
 		kafka_port=$YS_DEMO_KAFKA_PORT
 		if port_busy "$kafka_port" || port_busy $((kafka_port + 1)); then
@@ -172,7 +174,10 @@ start_kafka() {
 		fi
 	fi
 	# Topics of a run that did not finish may hold alerts no ingest committed: start from empty.
-	if [ ! -f "$demo/run-ok" ] || [ "$kafka_port" != "$old_kafka_port" ]; then
+	if [ -d "$demo/kafka/data" ] && [ -f "$demo/run-ok" ] && [ "$kafka_port" = "$old_kafka_port" ]; then
+		echo "restarting the previous demo run's broker on its data"
+	elif [ -d "$demo/kafka" ]; then
+		echo "a new broker on empty data (the previous demo run did not finish, or the port changed)"
 		rm -rf "$demo/kafka"
 	fi
 	kafka start
@@ -190,12 +195,18 @@ merge_config() { # example overlay output KEY=VALUE...
 		import sys, yaml
 		example, overlay, output = sys.argv[1:4]
 		values = dict(kv.split("=", 1) for kv in sys.argv[4:])
+		KEEP = object()
 		def fill(x):
 		    if isinstance(x, dict):
 		        return {k: fill(v) for k, v in x.items()}
 		    if isinstance(x, list):
 		        return [fill(v) for v in x]
 		    if isinstance(x, str):
+		        whole = values.get(x[1:-1]) if x.startswith("@") and x.endswith("@") else None
+		        if whole == "":
+		            return KEEP  # an empty placeholder keeps the example's value
+		        if whole is not None and whole.isdigit():
+		            return int(whole)  # a whole-number placeholder stays a number
 		        for k, v in values.items():
 		            x = x.replace("@%s@" % k, v)
 		        if "@" in x and x.count("@") >= 2 and x.split("@")[1].isupper():
@@ -205,7 +216,8 @@ merge_config() { # example overlay output KEY=VALUE...
 		    if isinstance(a, dict) and isinstance(b, dict):
 		        out = dict(a)
 		        for k, v in b.items():
-		            out[k] = merge(a.get(k), v)
+		            if v is not KEEP:
+		                out[k] = merge(a.get(k), v)
 		        return out
 		    return b
 		with open(example) as f:
@@ -243,6 +255,7 @@ start_ingest() {
 	mkdir -p "$demo/store" "$demo/ingest"
 	merge_config "$root/deploy/ingest.yaml" "$root/tests/data/demo-ingest.yaml" "$demo/ingest.yaml" \
 		DEMO_DIR="$demo" ROOT="$root" BROKERS="127.0.0.1:$kafka_port" API_LISTEN="127.0.0.1:$api_port" \
+		PURGE_INTERVAL="$([ "$retime" = 1 ] || echo 0)" \
 		ADMIN_SHA="$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1)" \
 		ACME_SHA="$(printf %s "$acme_token" | sha256sum | cut -d' ' -f1)"
 	"$ingest" -c "$demo/ingest.yaml" --check >"$demo/ingest/check.log" 2>&1 ||
@@ -330,8 +343,13 @@ esac
 build=$(cd "$1" && pwd) || die "no build directory $1"
 check_build
 mkdir -p "$demo"
+# ^C: the broker and ingest run on (setsid); say how to stop them rather than leave a traceback
+trap 'echo; echo "demo: interrupted; what was started keeps running: make demo-stop" >&2; exit 130' INT TERM
 load_state
-stop_ingest # a previous run's: new store and tokens for this one
+if ingest_alive; then # a previous run's: this one gets a new store and new tokens
+	echo "the previous demo run's yunshao-ingest is still running: stopping it"
+	stop_ingest
+fi
 generate_traffic
 start_kafka
 rm -f "$demo/run-ok"

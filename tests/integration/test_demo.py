@@ -302,8 +302,9 @@ def run_demo(env):
     return run.parse()
 
 
-def check_run(run, demo_dir, rules):
-    """The printed tables equal the API's answers and what eve.json implies."""
+def check_run(run, demo_dir, rules, recent):
+    """The printed tables equal the API's answers and what eve.json implies. recent: the demo replayed
+    the capture as if it had just ended (YS_DEMO_RETIME=1), so all of it is in the last 24 hours."""
     with open(os.path.join(demo_dir, "out", "eve.json")) as f:
         alerts = [json.loads(l) for l in f if l.strip()]
     assert alerts and all(a["event_type"] == "alert" for a in alerts)
@@ -341,7 +342,10 @@ def check_run(run, demo_dir, rules):
         if key[0] in ("ys.corr.brute-force", "ys.corr.c2-beacon"):
             assert by_key[key]["alert_count"] == len(evs), key
 
-    # the cross-tenant campaign: a source seen in three or more tenants, an incident in each of them
+    # the cross-tenant campaign: a source seen in three or more tenants, an incident in each of them.
+    # (Their alert counts are not compared: ingest's value_count keeps one alert per distinct tenant
+    # until the rule fires, so a tenant's earlier alerts are attached or not depending on the order
+    # the by-source topic delivers them; reported to the lead.)
     tenants_of = defaultdict(set)
     for a in alerts:
         if a["alert"]["severity"] <= 3:
@@ -352,20 +356,25 @@ def check_run(run, demo_dir, rules):
         have = {i["tenant"] for i in incidents if i["rule"] == "ys.corr.cross-tenant-campaign" and s in i["title"]}
         assert have == ts, "campaign of %s: incidents in %s, alerts in %s" % (s, sorted(have), sorted(ts))
 
-    # printed levels == the API's situation == what the implied incidents say; alerts in the last 24 h
-    # are all of eve.json (the demo replays the capture as if it had just ended)
+    # printed levels == the API's situation == what the implied incidents say. The situation lists
+    # the tenants with alerts in the last 24 hours or open incidents.
     code, sit = api(run.base, run.admin, "/api/v1/situation")
     assert code == 200
     assert sorted(run.levels) == sorted((t["tenant"], t["tenant_id"], t["level"], t["alerts_24h"],
                                          t["incidents_open"], t["sensors"]["reporting"],
                                          t["sensors"]["silent"]) for t in sit["tenants"])
     want_levels = implied_levels(implied, rules)
-    per_tenant = Counter(a["tenant"] for a in alerts)
-    assert sorted(t["tenant"] for t in sit["tenants"]) == sorted(per_tenant)
+    per_tenant = Counter(a["tenant"] for a in alerts) if recent else Counter()
+    tenant_ids = {a["tenant"]: a["tenant_id"] for a in alerts}
+    assert sorted(t["tenant"] for t in sit["tenants"]) == sorted(set(per_tenant) | {k[1] for k in implied})
     for t in sit["tenants"]:
-        assert t["level"] == want_levels[t["tenant"]], t["tenant"]
-        assert t["alerts_24h"] == per_tenant[t["tenant"]], t["tenant"]
-        assert t["incidents_open"] == sum(1 for k in implied if k[1] == t["tenant"]), t["tenant"]
+        name = t["tenant"]
+        assert t["tenant_id"] == tenant_ids[name], name
+        assert t["level"] == want_levels[name], name
+        assert t["alerts_24h"] == per_tenant[name], name
+        assert t["incidents_open"] == sum(1 for k in implied if k[1] == name), name
+        # the one demo sensor reports for every tenant it saw within 24 hours
+        assert (t["sensors"]["reporting"], t["sensors"]["silent"]) == ((1, 0) if recent else (0, 0)), name
     assert any(l != "blue" for l in want_levels.values())
 
     # the acme analyst token sees acme and nothing else
@@ -394,11 +403,12 @@ def test_demo_end_to_end_twice(demo_env):
     pids["ingest"] = pid_of(os.path.join(d, "ingest", "ingest.pid"))
     assert all(pids.values()) and all(runs_in(p, d) for p in pids.values()), pids
     assert first.base == "http://127.0.0.1:%s" % env["YS_DEMO_API_PORT"]
-    implied = check_run(first, d, rules)
+    implied = check_run(first, d, rules, recent=True)
 
-    # again, in the same directory: the broker is reused, ingest restarted with a fresh store and new tokens
+    # again, in the same directory: the broker is reused, ingest restarted with a fresh store and new
+    # tokens; this time the capture keeps its 2026-01-01 timestamps (the findings are the same)
     t0 = time.time()
-    second = run_demo(env)
+    second = run_demo(dict(env, YS_DEMO_RETIME="0"))
     print("second run: %.1f s" % (time.time() - t0))
     assert second.reused_broker, "the second run did not reuse the broker:\n" + second.out[:2000]
     assert pid_of(os.path.join(d, "kafka", "kafka.pid")) == pids["kafka"]
@@ -406,4 +416,4 @@ def test_demo_end_to_end_twice(demo_env):
     assert pids["ingest2"] != old_ingest and not runs_in(old_ingest, d)
     assert {second.admin, second.acme}.isdisjoint({first.admin, first.acme})
     assert api(second.base, first.admin, "/api/v1/whoami")[0] == 401
-    assert check_run(second, d, rules).keys() == implied.keys()
+    assert check_run(second, d, rules, recent=False).keys() == implied.keys()
