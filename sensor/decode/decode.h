@@ -6,8 +6,8 @@
  * 6081), GRE (IP, transparent Ethernet bridging, ERSPAN II/III),
  * IP-in-IP / IPv6-in-IP and Teredo (IPv6 in UDP 3544, recognised as Suricata
  * does: an IPv6 header whose length matches the datagram exactly), whose inner
- * packet is decoded again; Cisco VN-Tag and 802.1ah (PBB) on the link too. The outermost
- * VXLAN/GENEVE overlay's VNI and outer addresses are kept for tenant lookup and
+ * packet is decoded again; Cisco VN-Tag and 802.1ah (PBB) on the link too.
+ * The outermost VXLAN/GENEVE overlay's VNI and outer addresses are kept for tenant lookup and
  * for the alert's tunnel object; addresses, ports and payload are the
  * innermost. Every decapsulation (overlay, GRE, IP-in-IP) counts towards
  * YS_MAX_TUNNELS; one more is YS_DEC_TUNNEL_TOO_DEEP.
@@ -18,8 +18,8 @@
  * frame nested inside an overlay are recorded only when the outer frames had
  * none.
  *
- * Checksums (params.validate_checksums, -k all; -k auto: checksum_auto): an IPv4 header,
- * TCP, UDP, ICMP or ICMPv6 checksum that fails sets YS_PKT_BAD_CSUM, counts
+ * Checksums (params.validate_checksums, -k all; -k auto: checksum_auto): an
+ * IPv4 header, TCP, UDP, ICMP or ICMPv6 checksum that fails sets YS_PKT_BAD_CSUM, counts
  * the kind (YS_DEC_*_BAD_CSUM, also left in pkt->decode_error) and clears
  * pkt->payload / payload_len, so no rule inspects the payload; headers, ports
  * and flags stay decoded and ys_decode_packet() returns 0 (the flow stage does
@@ -74,7 +74,7 @@
 enum ys_linktype {
 	YS_LINK_NULL = 0, /* BSD loopback: 4-byte host-order family */
 	YS_LINK_ETHERNET = 1,
-	YS_LINK_RAW_DLT = 12,	/* DLT_RAW: what libpcap reports for LINKTYPE_RAW files on Linux */
+	YS_LINK_RAW_DLT = 12,	/* DLT_RAW: libpcap's value for LINKTYPE_RAW on Linux */
 	YS_LINK_RAW_DLT14 = 14, /* DLT_RAW on OpenBSD */
 	YS_LINK_RAW = 101,	/* raw IPv4/IPv6 */
 	YS_LINK_LOOP = 108,	/* OpenBSD loopback: 4-byte network-order family */
@@ -153,7 +153,7 @@ struct ys_tunnel {
 
 /* Packet flags */
 #define YS_PKT_IPV4_FRAG_REASSEMBLED (1u << 0) /* data points at a reassembled datagram */
-#define YS_PKT_BAD_CSUM		     (1u << 1) /* some checksum failed (only set when validating) */
+#define YS_PKT_BAD_CSUM		     (1u << 1) /* a checksum failed (set only when validating) */
 #define YS_PKT_TO_SERVER	     (1u << 2) /* set by the flow stage */
 #define YS_PKT_TO_CLIENT	     (1u << 3)
 #define YS_PKT_ESTABLISHED	     (1u << 4) /* flow was established when this packet arrived */
@@ -229,7 +229,7 @@ struct ys_decode_stats {
 };
 
 struct ys_decode_params {
-	bool validate_checksums; /* -k all (and auto): no payload inspection of bad-checksum packets */
+	bool validate_checksums; /* -k all (and auto): bad-checksum packets lose their payload */
 	/* -k auto, with validate_checksums: as Suricata, validate the first
 	 * YS_CSUM_AUTO_SAMPLE packets; if more than 1 in YS_CSUM_AUTO_RATIO of them
 	 * had a bad checksum, assume checksum offloading and stop validating

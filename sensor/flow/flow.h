@@ -118,7 +118,7 @@ struct ys_flow_params {
 	uint32_t timeout_new;	      /* seconds idle before eviction, default 30 */
 	uint32_t timeout_established; /* default 300 */
 	uint32_t timeout_closed;      /* default 10 */
-	uint32_t timeout_udp;	      /* default 120 (established UDP); new UDP uses timeout_new */
+	uint32_t timeout_udp;	      /* default 120 (established UDP; new: timeout_new) */
 	uint32_t timeout_icmp;	      /* default 30 */
 	/* Called before an entry is reused or freed, to release stage slots. */
 	void (*release)(struct ys_flow *f, void *user);
