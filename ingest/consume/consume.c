@@ -451,6 +451,14 @@ struct ys_consumer *ys_consumer_new(const struct ys_consumer_conf *cc, struct ys
 		int rc = ys_kafka_check_topics(c->prk, need, c->by_source ? 5 : 4, 10000, err,
 					       errlen);
 
+		/* a topic created a moment ago may not be in every broker's metadata yet */
+		for (int tries = 0; rc == -ENOENT && tries < 10; tries++) {
+			struct timespec ts = { 0, 500 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+			rc = ys_kafka_check_topics(c->prk, need, c->by_source ? 5 : 4, 10000, err,
+						   errlen);
+		}
 		if (rc == -ENOENT)
 			goto out_free;
 		if (rc) {
