@@ -9,6 +9,7 @@ directory, so the tests do not see each other's messages.
   - two instances in one group share the partitions and store everything exactly once
   - tenant isolation on every endpoint, roles, bad tokens, path tricks
   - tampering with one audit row is detected by --verify-audit and /api/v1/audit/verify
+  - a sensor silent for more than three heartbeat intervals raises one warning incident
 """
 import itertools
 import json
@@ -439,3 +440,32 @@ def test_audit_tampering_is_detected(env):
     bad = subprocess.run([INGEST, "-c", env.config, "--verify-audit"], cwd=REPO,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "seq 2" in bad.stdout
+
+
+# ---- sensors ----
+
+
+def test_silent_sensor_raises_one_warning(env):
+    inst = env.launch()
+    now = time.time()
+    stats = [{"timestamp": alert("x", "1.1.1.1", "1.1.1.1", t=now - 20)["timestamp"],
+              "event_type": "stats", "interval": 2,
+              "sensor": {"id": "quiet-1", "rack": "r9", "host": "h9"}},
+             {"timestamp": alert("x", "1.1.1.1", "1.1.1.1", t=now)["timestamp"],
+              "event_type": "stats", "interval": 600,
+              "sensor": {"id": "busy-1", "rack": "r8", "host": "h8"}}]
+    env.kafka.produce(env.topics["stats"], stats)
+
+    def silent():
+        return [i for i in incidents(inst) if i["rule"] == "ys.sensor-silent"]
+
+    got = wait_for(silent, 30, "a sensor-silent incident")
+    time.sleep(6)  # the next housekeeping round must not raise it again
+    got = silent()
+    assert len(got) == 1 and got[0]["tenant"] == "_system" and got[0]["level"] == "yellow"
+    assert "quiet-1" in got[0]["title"]
+    s, sens = inst.api("/api/v1/sensors")
+    status = {x["id"]: x["status"] for x in sens["sensors"]}
+    assert status == {"quiet-1": "silent", "busy-1": "ok"}
+    # infrastructure warnings are not shown to a tenant-scoped token
+    assert inst.api("/api/v1/incidents", "acme")[1]["incidents"] == []
