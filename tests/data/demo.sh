@@ -311,6 +311,10 @@ wait_ingest() {
 #    Whether the alerts are the ones the traffic calls for decides the exit status, after all of it.
 summarise() {
 	step "6. summary"
+	local hb sensor_id
+	hb=$(sed -n 's/^  heartbeat_interval: \([0-9]*\)$/\1/p' "$demo/ingest.yaml")
+	sensor_id=$(sed -n 's/^  id: //p' "$demo/sensor.yaml" | head -n 1)
+	hb=${hb:-10} # correlation.heartbeat_interval, ingest's default
 	manifest_rc=0
 	"$PY" "$root/tests/data/eve_summary.py" "$demo/out/eve.json" --stats "$demo/out/stats.json" \
 		--manifest "$demo/traffic/manifest.json" || manifest_rc=$?
@@ -327,6 +331,10 @@ summarise() {
 		Logs:           $demo/ingest/ingest.log, $demo/kafka/kafka.log, $demo/out/sensor.log
 		Kafka:          127.0.0.1:$kafka_port (YS_KAFKA_DIR=$demo/kafka YS_KAFKA_PORT=$kafka_port deploy/kafka/kafka.sh topics)
 		Stop:           make demo-stop      (Kafka and ingest keep running until then)
+
+		The sensor read a capture file and has exited: about $((3 * hb)) s after its last heartbeat, ingest
+		reports it silent (a yellow incident of tenant _system, "Sensor $sensor_id (rack ...) silent"),
+		which the console then shows beside the incidents above.
 	EOF
 }
 
