@@ -231,7 +231,12 @@ start() {
 			# SASL mode: the SCRAM user exists from the first start (KIP-900)
 			[ -n "$sasl" ] && [ "$sasl_mech" != PLAIN ] &&
 				format_args=(--add-scram "SCRAM-SHA-512=[name=$sasl_user,password=$sasl_pass]")
-			cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+			# (never starting with '-': the format tool would read it as an option,
+			# which is why Kafka's own Uuid.randomUuid() avoids such ids too)
+			cid=-
+			while [ "${cid#-}" != "$cid" ]; do
+				cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+			done
 			"$java" -Xmx256m -cp "$cp" -Dlog4j2.configurationFile="$dir/log4j2.properties" \
 				kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" \
 				"${format_args[@]}" \
