@@ -6,7 +6,12 @@
  *  - A session is reassembled only after a complete 3-way handshake
  *    (SYN, SYN/ACK acknowledging it, ACK of the server's SYN). Midstream pickup
  *    (stream.midstream: yes) starts from the first packet seen instead.
+ *    TCP Fast Open data on the SYN is kept and delivered once the SYN/ACK
+ *    acknowledges it (dropped when the server refused it).
  *  - Data is delivered as soon as it is in order (no wait for the ACK).
+ *  - Segments whose checksum failed (decoder validating: YS_PKT_BAD_CSUM) are
+ *    ignored entirely; a RST whose sequence number is more than 1 MiB away
+ *    from the sender's stream is ignored (counted as rst_invalid).
  *  - Overlaps and retransmissions: FIRST data wins (Suricata's default "bsd"/
  *    first policy): bytes already delivered or already held out of order are
  *    never replaced; differing retransmitted bytes are counted.
@@ -32,7 +37,8 @@
  * thus found whole, as long as it is not longer than the window; a match that
  * ENDS inside the prefix was already reported for an earlier packet and must
  * be ignored. Detection may instead feed only data[prefix_len..len) to a
- * Hyperscan stream of its own. After a gap the window starts empty.
+ * Hyperscan stream of its own. After a gap the window starts empty. Stream
+ * buffers belong to no transaction: tx_id is UINT64_MAX.
  *
  * Threading: a ctx belongs to one worker, as do the flows it handles. The
  * buffers added to struct ys_inspect and the delivery returned by
