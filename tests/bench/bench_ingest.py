@@ -17,6 +17,13 @@ N_E2E = int(os.environ.get("YS_BENCH_INGEST_E2E", "200000"))
 RATE, SECS = 5000, 20
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pipeline(args, n):
     r = subprocess.run([PIPE, *args, "-n", str(n), "-r", os.path.join(ROOT, "rules", "correlation")],
                        capture_output=True, text=True, timeout=1800, cwd=ROOT)
@@ -57,6 +64,7 @@ def main():
                 inst = h.Ingest(cfg, tmp).start()
                 try:
                     t0 = time.time()
+                    c0 = cpu_seconds(inst.proc.pid)
                     args = [h.PRODUCE, "-b", k.bootstrap, "-t", topics["alerts"], "--generate",
                             str(n), "--tenants", "8"]
                     if rate:
@@ -68,9 +76,11 @@ def main():
                     h.wait_for(lambda: inst.metric("yunshao_ingest_alerts_stored_total") >= n,
                                1800, "all stored")
                     secs = time.time() - t0
+                    cpu = cpu_seconds(inst.proc.pid) - c0
                     if not rate:
                         print(f"end to end sqlite: {n} alerts produced and stored in {secs:.1f} s"
-                              f" = {n / secs:.0f} alerts/s ({prod.stdout.strip()})")
+                              f" = {n / secs:.0f} alerts/s; the ingest used {cpu:.1f} CPU-s ="
+                              f" {n / cpu:.0f} alerts per CPU-second ({prod.stdout.strip()})")
                     else:
                         time.sleep(1)
                         q = {}
