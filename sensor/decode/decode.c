@@ -129,6 +129,7 @@ int ys_decode_packet(struct ys_decoder *dec, struct ys_packet *pkt)
 	dec->link_nest = 0;
 	dec->cut = false;
 	dec->reasm_nest = 0;
+	dec->v6_final_dst = NULL;
 
 	dec->st.packets++;
 	dec->st.bytes += pkt->wirelen ? pkt->wirelen : pkt->caplen;

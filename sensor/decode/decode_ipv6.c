@@ -12,6 +12,23 @@
 static int ys_dec_ipv6_exthdrs(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
 			       uint32_t len, uint8_t nh);
 
+/*
+ * A routing header R (HL bytes, checked) with segments left names the final
+ * destination, which L4 checksums are computed over: the last address of a
+ * type 0 / type 2 header, Segment List[0] of an SRv6 header (type 4).
+ */
+static void ys_dec_ipv6_routing(struct ys_decoder *dec, const uint8_t *r, uint32_t hl)
+{
+	uint32_t n = r[1] / 2u; /* 16-byte addresses after the first 8 bytes */
+
+	if (r[3] == 0 || n == 0 || 8 + n * 16 > hl)
+		return;
+	if (r[2] == 0 || r[2] == 2)
+		dec->v6_final_dst = r + 8 + (n - 1) * 16;
+	else if (r[2] == 4)
+		dec->v6_final_dst = r + 8;
+}
+
 static int ys_dec_ipv6_frag(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
 			    uint32_t len, uint32_t off)
 {
@@ -93,6 +110,7 @@ int ys_dec_ipv6(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
 	pkt->ttl = p[7];
 	pkt->l3 = p;
 	pkt->l3_len = len;
+	dec->v6_final_dst = NULL;
 	return ys_dec_ipv6_exthdrs(dec, pkt, p, len, p[6]);
 }
 
@@ -119,6 +137,8 @@ static int ys_dec_ipv6_exthdrs(struct ys_decoder *dec, struct ys_packet *pkt, co
 			hl = nh == 51 ? (p[off + 1] + 2u) * 4u : (p[off + 1] + 1u) * 8u;
 			if (off + hl > len)
 				return ys_dec_fail(dec, pkt, YS_DEC_IPV6_EXTHDR_TRUNCATED);
+			if (nh == 43)
+				ys_dec_ipv6_routing(dec, p + off, hl);
 			nh = p[off];
 			off += hl;
 			continue;

@@ -38,7 +38,8 @@ uint32_t ys_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 }
 
 /* Sum of the pseudo header for an L4 segment of LEN bytes. */
-static uint32_t ys_pseudo_sum(const struct ys_packet *pkt, uint8_t proto, uint32_t len)
+static uint32_t ys_pseudo_sum(const struct ys_decoder *dec, const struct ys_packet *pkt,
+			      uint8_t proto, uint32_t len)
 {
 	uint32_t sum;
 
@@ -48,14 +49,14 @@ static uint32_t ys_pseudo_sum(const struct ys_packet *pkt, uint8_t proto, uint32
 		return sum + proto + len;
 	}
 	sum = ys_csum_add(0, pkt->src.a, 16);
-	sum = ys_csum_add(sum, pkt->dst.a, 16);
+	sum = ys_csum_add(sum, dec->v6_final_dst ? dec->v6_final_dst : pkt->dst.a, 16);
 	return sum + (len >> 16) + (len & 0xffff) + proto;
 }
 
-static bool ys_l4_csum_ok(const struct ys_packet *pkt, uint8_t proto, const uint8_t *p,
-			  uint32_t len)
+static bool ys_l4_csum_ok(const struct ys_decoder *dec, const struct ys_packet *pkt, uint8_t proto,
+			  const uint8_t *p, uint32_t len)
 {
-	return ys_csum_fold(ys_csum_add(ys_pseudo_sum(pkt, proto, len), p, len)) == 0;
+	return ys_csum_fold(ys_csum_add(ys_pseudo_sum(dec, pkt, proto, len), p, len)) == 0;
 }
 
 static void ys_dec_bad_l4_csum(struct ys_decoder *dec, struct ys_packet *pkt,
@@ -141,7 +142,7 @@ static int ys_dec_tcp(struct ys_decoder *dec, struct ys_packet *pkt, const uint8
 	pkt->payload_len = len - hl;
 	if (hl > YS_TCP_MIN_HLEN)
 		ys_dec_tcp_options(dec, pkt, p + YS_TCP_MIN_HLEN, hl - YS_TCP_MIN_HLEN);
-	if (dec->p.validate_checksums && !dec->cut && !ys_l4_csum_ok(pkt, 6, p, len))
+	if (dec->p.validate_checksums && !dec->cut && !ys_l4_csum_ok(dec, pkt, 6, p, len))
 		ys_dec_bad_l4_csum(dec, pkt, YS_DEC_TCP_BAD_CSUM);
 	return 0;
 }
@@ -171,7 +172,7 @@ static int ys_dec_udp(struct ys_decoder *dec, struct ys_packet *pkt, const uint8
 	pkt->payload_len = len - YS_UDP_HLEN;
 	/* A zero checksum means "not computed" (IPv4; IPv6 tunnels per RFC 6935). */
 	if (dec->p.validate_checksums && !dec->cut && ys_rd16(p + 6) != 0 &&
-	    !ys_l4_csum_ok(pkt, 17, p, len)) {
+	    !ys_l4_csum_ok(dec, pkt, 17, p, len)) {
 		ys_dec_bad_l4_csum(dec, pkt, YS_DEC_UDP_BAD_CSUM);
 		return 0; /* and no decapsulation of what the host would drop */
 	}
@@ -211,7 +212,7 @@ static int ys_dec_icmp(struct ys_decoder *dec, struct ys_packet *pkt, const uint
 	pkt->payload = p + YS_ICMP_HLEN;
 	pkt->payload_len = len - YS_ICMP_HLEN;
 	if (dec->p.validate_checksums && !dec->cut) {
-		bool ok = v6 ? ys_l4_csum_ok(pkt, 58, p, len)
+		bool ok = v6 ? ys_l4_csum_ok(dec, pkt, 58, p, len)
 			     : ys_csum_fold(ys_csum_add(0, p, len)) == 0;
 
 		if (!ok)

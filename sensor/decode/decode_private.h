@@ -50,6 +50,9 @@ struct ys_decoder {
 	bool cut;
 	/* Reassembled datagrams entered for the current packet (nested fragments). */
 	unsigned reasm_nest;
+	/* IPv6 final destination named by a routing header with segments left: the
+	 * address the L4 pseudo header uses (RFC 8200 8.1). NULL: pkt->dst. */
+	const uint8_t *v6_final_dst;
 };
 
 #define YS_MAX_LINK_NEST 8

@@ -38,8 +38,9 @@ int ys_dec_tunnel_enter(struct ys_decoder *dec, struct ys_packet *pkt, enum ys_t
 	       offsetof(struct ys_packet, payload_len) + sizeof(pkt->payload_len) -
 		       offsetof(struct ys_packet, ip_version));
 	pkt->tcp_wscale = 0xff;
-	/* The inner packet gets its own snap-length verdict. */
+	/* The inner packet gets its own snap-length verdict and final destination. */
 	dec->cut = false;
+	dec->v6_final_dst = NULL;
 	return 0;
 }
 

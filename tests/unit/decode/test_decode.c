@@ -873,6 +873,40 @@ static void test_checksums(void **state)
 	assert_int_equal(t->pkt.payload_len, 0);
 }
 
+static void test_checksum_srv6_final_destination(void **state)
+{
+	struct tctx *t = *state; /* validating decoder */
+	struct pb p = { .n = 0 };
+	size_t ip, rh, udp;
+	uint32_t s;
+	uint16_t c;
+
+	/* UDP behind an SRv6 header (segments left 1) whose Segment List[0], the
+	 * final destination, is 2001:db8::99: the checksum is computed over it. */
+	pb_eth(&p, NULL, 0, 0x86dd);
+	ip = pb_ipv6(&p, "2001:db8::1", "2001:db8::2", 43);
+	rh = p.n;
+	pb_put(&p, (uint8_t[]){ 17, 4, 4, 1, 1, 0, 0, 0 }, 8);
+	inet_pton(AF_INET6, "2001:db8::99", p.b + p.n);
+	p.n += 16;
+	inet_pton(AF_INET6, "2001:db8::2", p.b + p.n);
+	p.n += 16;
+	udp = pb_udp(&p, 1, 2);
+	pb_put(&p, "srv6", 4);
+	pb_set16(&p, udp + 4, (uint16_t)(p.n - udp));
+	s = pb_sum(0, p.b + ip + 8, 16) + pb_sum(0, p.b + rh + 8, 16) + 17 + (uint32_t)(p.n - udp);
+	c = pb_fold(pb_sum(s, p.b + udp, p.n - udp));
+	pb_set16(&p, udp + 6, c);
+	pb_ipv6_fix(&p, ip);
+	assert_int_equal(run(t, &p, YS_LINK_ETHERNET), 0);
+	assert_false(t->pkt.flags & YS_PKT_BAD_CSUM);
+	assert_int_equal(t->pkt.payload_len, 4);
+	/* With no segments left the header's destination is the final one. */
+	p.b[rh + 3] = 0;
+	assert_int_equal(run(t, &p, YS_LINK_ETHERNET), 0);
+	assert_true(t->pkt.flags & YS_PKT_BAD_CSUM);
+}
+
 static void test_checksums_off(void **state)
 {
 	struct tctx *t = *state; /* not validating */
@@ -1041,6 +1075,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipv6_nested_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp, setup_csum, teardown),
 		cmocka_unit_test_setup_teardown(test_checksums, setup_csum, teardown),
+		cmocka_unit_test_setup_teardown(test_checksum_srv6_final_destination, setup_csum,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_checksums_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_auto, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_options, setup, teardown),
