@@ -223,12 +223,181 @@ static void ys_rq_alerts(struct ys_rq *q, const char *select, const struct ys_re
 	ys_rq_tenant(q, "tenant", f);
 }
 
+/*
+ * The alerts of the period grouped by what the report breaks them down by:
+ * one table scan whose rows (few: categories x signatures x tenants x sensors)
+ * feed the category, signature, tenant, overlay and sensor figures.
+ * Columns: category, sid, signature, tenant, sensor_id, rack, MIN(severity),
+ * COUNT(*), overlay count, MIN(ts), MAX(ts).
+ */
+enum { G_CAT, G_SID, G_SIG, G_TENANT, G_SENSOR, G_RACK, G_SEV, G_COUNT, G_OVERLAY, G_MIN, G_MAX };
+
+static int ys_collect_groups(struct ys_store *st, const struct ys_report_params *p,
+			     const struct ys_report_filter *f, json_t **groups)
+{
+	struct ys_rq q;
+
+	memset(&q, 0, sizeof(q));
+	ys_rq_alerts(
+		&q,
+		"SELECT COALESCE(category, ''), sid, signature, tenant, sensor_id, MAX(rack),"
+		" MIN(severity), COUNT(*),"
+		" SUM(CASE WHEN json LIKE '%\"tunnel\":%' THEN 1 ELSE 0 END), MIN(ts), MAX(ts)",
+		p, f);
+	ys_rq_add(&q, " GROUP BY COALESCE(category, ''), sid, signature, tenant, sensor_id");
+	return ys_rq_run(st, &q, groups);
+}
+
+/* Add N to the integer at KEY of OBJ (created at 0). */
+static void ys_count_add(json_t *obj, const char *key, int64_t n)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v)
+		json_integer_set(v, json_integer_value(v) + n);
+	else
+		json_object_set_new(obj, key, json_integer(n));
+}
+
+static int ys_cmp_count_desc_name(const void *x, const void *y)
+{
+	const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	json_int_t ca = json_integer_value(json_object_get(a, "count"));
+	json_int_t cb = json_integer_value(json_object_get(b, "count"));
+
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(a, "category")),
+		      json_string_value(json_object_get(b, "category")));
+}
+
+static int ys_cmp_count_desc_sid(const void *x, const void *y)
+{
+	const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	json_int_t ca = json_integer_value(json_object_get(a, "count"));
+	json_int_t cb = json_integer_value(json_object_get(b, "count"));
+	json_int_t sa = json_integer_value(json_object_get(a, "sid"));
+	json_int_t sb = json_integer_value(json_object_get(b, "sid"));
+
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(a, "signature")),
+		      json_string_value(json_object_get(b, "signature")));
+}
+
+static int ys_cmp_key(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The values of OBJ as an array sorted by CMP, at most MAX of them (0: all). */
+static json_t *ys_sorted_values(json_t *obj, int (*cmp)(const void *, const void *), size_t max)
+{
+	size_t n = json_object_size(obj), i = 0;
+	json_t **v = calloc(n + 1, sizeof(*v)), *arr = json_array(), *val;
+	const char *key;
+
+	if (!v || !arr) {
+		free(v);
+		json_decref(arr);
+		return NULL;
+	}
+	json_object_foreach(obj, key, val) v[i++] = val;
+	qsort(v, n, sizeof(*v), cmp);
+	for (i = 0; i < n && (!max || i < max); i++)
+		json_array_append(arr, v[i]);
+	free(v);
+	return arr;
+}
+
+/* by_category, by_signature (top 20), by_tenant and the overlay count from GROUPS. */
+static int ys_aggregate_groups(const json_t *groups, json_t *a, int64_t *overlay)
+{
+	json_t *cats = json_object(), *sigs = json_object(), *tens = json_object();
+	json_t *arr, *tarr = json_array();
+	const char **keys = NULL, *key;
+	size_t i, n;
+	int ret = -ENOMEM;
+
+	if (!cats || !sigs || !tens || !tarr)
+		goto out_free;
+	*overlay = 0;
+	for (i = 0; i < json_array_size(groups); i++) {
+		const char *cat = ys_c(groups, i, G_CAT), *sig = ys_c(groups, i, G_SIG);
+		int64_t count = ys_ci(groups, i, G_COUNT), sid = ys_ci(groups, i, G_SID);
+		int64_t sev = ys_ci(groups, i, G_SEV);
+		json_t *c, *sg;
+
+		*overlay += ys_ci(groups, i, G_OVERLAY);
+		ys_count_add(tens, ys_c(groups, i, G_TENANT) ? ys_c(groups, i, G_TENANT) : "",
+			     count);
+		c = json_object_get(cats, cat ? cat : "");
+		if (!c) {
+			c = json_pack("{s:s, s:I}", "category", cat ? cat : "", "count",
+				      (json_int_t)0);
+			json_object_set_new(cats, cat ? cat : "", c);
+		}
+		ys_count_add(c, "count", count);
+		/* sid and text together name a signature (the text may change with rev) */
+		{
+			size_t klen = (sig ? strlen(sig) : 0) + 32;
+			char *sigkey = malloc(klen);
+
+			if (!sigkey)
+				goto out_free;
+			snprintf(sigkey, klen, "%lld\x1f%s", (long long)sid, sig ? sig : "");
+			sg = json_object_get(sigs, sigkey);
+			if (!sg) {
+				sg = json_pack("{s:I, s:s, s:I, s:I}", "sid", (json_int_t)sid,
+					       "signature", sig ? sig : "", "severity",
+					       (json_int_t)sev, "count", (json_int_t)0);
+				json_object_set_new(sigs, sigkey, sg);
+			}
+			free(sigkey);
+			if (!sg)
+				goto out_free;
+		}
+		if (sev < json_integer_value(json_object_get(sg, "severity")))
+			json_object_set_new(sg, "severity", json_integer(sev));
+		ys_count_add(sg, "count", count);
+	}
+	arr = ys_sorted_values(cats, ys_cmp_count_desc_name, 0);
+	if (!arr)
+		goto out_free;
+	json_object_set_new(a, "by_category", arr);
+	arr = ys_sorted_values(sigs, ys_cmp_count_desc_sid, 20);
+	if (!arr)
+		goto out_free;
+	json_object_set_new(a, "by_signature", arr);
+	n = json_object_size(tens);
+	keys = calloc(n + 1, sizeof(*keys));
+	if (!keys)
+		goto out_free;
+	i = 0;
+	json_object_foreach(tens, key, arr) keys[i++] = key;
+	qsort(keys, n, sizeof(*keys), ys_cmp_key);
+	for (i = 0; i < n; i++)
+		json_array_append_new(tarr, json_pack("{s:s, s:O}", "tenant", keys[i], "count",
+						      json_object_get(tens, keys[i])));
+	json_object_set(a, "by_tenant", tarr);
+	ret = 0;
+out_free:
+	free(keys);
+	json_decref(tarr);
+	json_decref(cats);
+	json_decref(sigs);
+	json_decref(tens);
+	return ret;
+}
+
 static int ys_collect_attacks(struct ys_store *st, const struct ys_report_params *p,
-			      const struct ys_report_filter *f, json_t *ev)
+			      const struct ys_report_filter *f, const json_t *groups, json_t *ev)
 {
 	struct ys_rq q;
 	json_t *rows = NULL, *a = json_object(), *arr, *srcs, *dsts;
-	int64_t total = 0, external = 0, internal = 0, ew = 0, ew_pairs = 0;
+	int64_t total = 0, external = 0, internal = 0, ew = 0, ew_pairs = 0, overlay = 0;
 	size_t i;
 	int ret;
 
@@ -274,44 +443,9 @@ static int ys_collect_attacks(struct ys_store *st, const struct ys_report_params
 	json_decref(dsts);
 	json_decref(rows);
 
-	memset(&q, 0, sizeof(q));
-	ys_rq_alerts(&q, "SELECT COALESCE(category, ''), COUNT(*)", p, f);
-	ys_rq_add(&q, " GROUP BY COALESCE(category, '') ORDER BY 2 DESC, 1");
-	if ((ret = ys_rq_run(st, &q, &rows)))
+	ret = ys_aggregate_groups(groups, a, &overlay);
+	if (ret)
 		return ret;
-	arr = json_array();
-	for (i = 0; i < json_array_size(rows); i++)
-		json_array_append_new(arr, json_pack("{s:s, s:I}", "category", ys_c(rows, i, 0),
-						     "count", (json_int_t)ys_ci(rows, i, 1)));
-	json_object_set_new(a, "by_category", arr);
-	json_decref(rows);
-
-	memset(&q, 0, sizeof(q));
-	ys_rq_alerts(&q, "SELECT sid, signature, MIN(severity), COUNT(*)", p, f);
-	ys_rq_add(&q, " GROUP BY sid, signature ORDER BY 4 DESC, 1 LIMIT 20");
-	if ((ret = ys_rq_run(st, &q, &rows)))
-		return ret;
-	arr = json_array();
-	for (i = 0; i < json_array_size(rows); i++)
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:I, s:I}", "sid",
-						     (json_int_t)ys_ci(rows, i, 0), "signature",
-						     ys_c(rows, i, 1) ? ys_c(rows, i, 1) : "",
-						     "severity", (json_int_t)ys_ci(rows, i, 2),
-						     "count", (json_int_t)ys_ci(rows, i, 3)));
-	json_object_set_new(a, "by_signature", arr);
-	json_decref(rows);
-
-	memset(&q, 0, sizeof(q));
-	ys_rq_alerts(&q, "SELECT tenant, COUNT(*)", p, f);
-	ys_rq_add(&q, " GROUP BY tenant ORDER BY 1");
-	if ((ret = ys_rq_run(st, &q, &rows)))
-		return ret;
-	arr = json_array();
-	for (i = 0; i < json_array_size(rows); i++)
-		json_array_append_new(arr, json_pack("{s:s, s:I}", "tenant", ys_c(rows, i, 0),
-						     "count", (json_int_t)ys_ci(rows, i, 1)));
-	json_object_set_new(a, "by_tenant", arr);
-	json_decref(rows);
 
 	/* The attack list: oldest first, as an auditor reads a log. */
 	memset(&q, 0, sizeof(q));
@@ -345,14 +479,7 @@ static int ys_collect_attacks(struct ys_store *st, const struct ys_report_params
 		json_t *cloud = json_object();
 
 		json_object_set_new(ev, "cloud", cloud);
-		memset(&q, 0, sizeof(q));
-		ys_rq_alerts(&q, "SELECT COUNT(*)", p, f);
-		ys_rq_add(&q, " AND json LIKE '%\"tunnel\":%'");
-		if ((ret = ys_rq_run(st, &q, &rows)))
-			return ret;
-		json_object_set_new(cloud, "overlay_alerts", json_integer(ys_ci(rows, 0, 0)));
-		json_decref(rows);
-
+		json_object_set_new(cloud, "overlay_alerts", json_integer(overlay));
 		json_object_set_new(cloud, "east_west_alerts", json_integer(ew));
 		json_object_set_new(cloud, "east_west_pairs", json_integer(ew_pairs));
 		json_object_set_new(
@@ -608,15 +735,86 @@ static void ys_sensor_period(json_t *row, const json_t *rows, size_t r, bool hav
 }
 
 /*
+ * Per-sensor figures of the period from GROUPS, as rows [sensor_id, rack,
+ * alerts, first ts, last ts, distinct tenants] sorted by sensor id.
+ */
+static int ys_sensor_rows(const json_t *groups, json_t **out)
+{
+	json_t *by = json_object(), *rows = json_array(), *s;
+	const char **keys = NULL, *key;
+	size_t i, n;
+	int ret = -ENOMEM;
+
+	if (!by || !rows)
+		goto out_free;
+	for (i = 0; i < json_array_size(groups); i++) {
+		const char *id = ys_c(groups, i, G_SENSOR), *rack = ys_c(groups, i, G_RACK);
+		const char *tenant = ys_c(groups, i, G_TENANT);
+		int64_t lo = ys_ci(groups, i, G_MIN), hi = ys_ci(groups, i, G_MAX);
+
+		if (!id)
+			continue;
+		s = json_object_get(by, id);
+		if (!s) {
+			s = json_pack("{s:I, s:I, s:I, s:{}, s:n}", "count", (json_int_t)0, "min",
+				      (json_int_t)lo, "max", (json_int_t)hi, "tenants", "rack");
+			if (!s || json_object_set_new(by, id, s))
+				goto out_free;
+		}
+		ys_count_add(s, "count", ys_ci(groups, i, G_COUNT));
+		if (lo < json_integer_value(json_object_get(s, "min")))
+			json_object_set_new(s, "min", json_integer(lo));
+		if (hi > json_integer_value(json_object_get(s, "max")))
+			json_object_set_new(s, "max", json_integer(hi));
+		if (tenant)
+			json_object_set_new(json_object_get(s, "tenants"), tenant, json_true());
+		if (rack && (!json_is_string(json_object_get(s, "rack")) ||
+			     strcmp(rack, json_string_value(json_object_get(s, "rack"))) > 0))
+			json_object_set_new(s, "rack", json_string(rack));
+	}
+	n = json_object_size(by);
+	keys = calloc(n + 1, sizeof(*keys));
+	if (!keys)
+		goto out_free;
+	i = 0;
+	json_object_foreach(by, key, s) keys[i++] = key;
+	qsort(keys, n, sizeof(*keys), ys_cmp_key);
+	for (i = 0; i < n; i++) {
+		char num[4][24];
+
+		s = json_object_get(by, keys[i]);
+		/* text cells, like the SQL rows the caller reads */
+		snprintf(num[0], sizeof(num[0]), "%lld",
+			 (long long)json_integer_value(json_object_get(s, "count")));
+		snprintf(num[1], sizeof(num[1]), "%lld",
+			 (long long)json_integer_value(json_object_get(s, "min")));
+		snprintf(num[2], sizeof(num[2]), "%lld",
+			 (long long)json_integer_value(json_object_get(s, "max")));
+		snprintf(num[3], sizeof(num[3]), "%zu",
+			 json_object_size(json_object_get(s, "tenants")));
+		json_array_append_new(rows, json_pack("[s, O, s, s, s, s]", keys[i],
+						      json_object_get(s, "rack"), num[0], num[1],
+						      num[2], num[3]));
+	}
+	*out = rows;
+	rows = NULL;
+	ret = 0;
+out_free:
+	free(keys);
+	json_decref(rows);
+	json_decref(by);
+	return ret;
+}
+
+/*
  * Sensors: every sensor with a heartbeat (status ok/silent, judged at NOW by
  * the store), plus those known only from alerts in the period, which never
  * sent a heartbeat ("no_heartbeat"): coverage is claimed for what reported
  * alerts, health only for what reported itself.
  */
 static int ys_collect_sensors(struct ys_store *st, const struct ys_report_params *p,
-			      const struct ys_report_filter *f, json_t *ev)
+			      const struct ys_report_filter *f, const json_t *groups, json_t *ev)
 {
-	struct ys_rq q;
 	json_t *rows = NULL, *out = NULL, *se = json_object(), *list, *racks, *loaded, *s;
 	int64_t ok = 0, silent = 0, no_hb = 0, active = 0;
 	bool *matched = NULL;
@@ -629,13 +827,7 @@ static int ys_collect_sensors(struct ys_store *st, const struct ys_report_params
 	ret = ys_store_sensors(st, f->scope, p->now, &out);
 	if (ret)
 		return ret;
-	memset(&q, 0, sizeof(q));
-	ys_rq_alerts(
-		&q,
-		"SELECT sensor_id, MAX(rack), COUNT(*), MIN(ts), MAX(ts), COUNT(DISTINCT tenant)",
-		p, f);
-	ys_rq_add(&q, " GROUP BY sensor_id ORDER BY sensor_id");
-	ret = ys_rq_run(st, &q, &rows);
+	ret = ys_sensor_rows(groups, &rows);
 	if (ret)
 		goto out_free;
 	matched = calloc(json_array_size(rows) + 1, sizeof(*matched));
@@ -841,7 +1033,7 @@ int ys_report_collect(struct ys_store *st, const struct ys_tenant_scope *scope,
 		      const struct ys_report_params *p, json_t **out)
 {
 	struct ys_report_filter f = { .tenant = p->tenant, .scope = scope };
-	json_t *ev, *sc, *tenants;
+	json_t *ev, *sc, *tenants, *groups = NULL;
 	size_t i;
 	int ret;
 
@@ -874,7 +1066,9 @@ int ys_report_collect(struct ys_store *st, const struct ys_tenant_scope *scope,
 	json_object_set_new(sc, "generated_by", ys_jstr(p->generated_by));
 	json_object_set_new(sc, "store", json_string(ys_store_driver_name(st)));
 
-	ret = ys_collect_attacks(st, p, &f, ev);
+	ret = ys_collect_groups(st, p, &f, &groups);
+	if (!ret)
+		ret = ys_collect_attacks(st, p, &f, groups, ev);
 	if (!ret)
 		ret = ys_collect_alarms(st, p, &f, ev);
 	if (!ret)
@@ -882,7 +1076,8 @@ int ys_report_collect(struct ys_store *st, const struct ys_tenant_scope *scope,
 	if (!ret)
 		ret = ys_collect_retention(st, p, &f, ev);
 	if (!ret)
-		ret = ys_collect_sensors(st, p, &f, ev);
+		ret = ys_collect_sensors(st, p, &f, groups, ev);
+	json_decref(groups);
 	if (ret) {
 		json_decref(ev);
 		return ret;

@@ -364,6 +364,24 @@ def test_report_figures_equal_the_store(pipeline):
     assert figs['cloud.overlay_alerts'] == sum(1 for a in pipeline.eve if 'tunnel' in a)
     assert '<script' not in html
 
+    # the breakdowns, from the JSON form of the same report, against GROUP BY in SQL
+    code, body = api(pipeline.base, pipeline.tokens['auditor'],
+                     '/api/reports/mlps?from=%d&to=%d&format=json' % (frm, to), raw=True)
+    assert code == 200
+    ev = json.loads(body)
+    period = ' FROM alerts WHERE ts >= ? AND ts < ?'
+    rows = lambda sql: db.execute(sql, (f_us, t_us)).fetchall()
+    assert {r['tenant']: r['count'] for r in ev['attacks']['by_tenant']} == dict(
+        rows('SELECT tenant, COUNT(*)' + period + ' GROUP BY tenant'))
+    assert {r['category']: r['count'] for r in ev['attacks']['by_category']} == dict(
+        rows("SELECT COALESCE(category, ''), COUNT(*)" + period + " GROUP BY 1"))
+    sigs = rows('SELECT sid, signature, MIN(severity), COUNT(*)' + period + ' GROUP BY sid, signature')
+    top = sorted(sigs, key=lambda r: (-r[3], r[0], r[1]))[:20]
+    assert [(r['sid'], r['signature'], r['severity'], r['count']) for r in ev['attacks']['by_signature']] == \
+        [tuple(r) for r in top]
+    per_sensor = dict(rows('SELECT sensor_id, COUNT(*)' + period + ' GROUP BY sensor_id'))
+    assert {s['id']: s['alerts_in_period'] for s in ev['sensors']['list'] if s['alerts_in_period']} == per_sensor
+
     # a tenant-scoped auditor: its tenant's figures equal that tenant's rows; another tenant is 404
     tenant, tok = pipeline.scoped_auditor
     code, body = api(pipeline.base, tok, '/api/reports/mlps?tenant=%s&from=%d&to=%d' % (tenant, frm, to),
