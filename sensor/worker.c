@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "applayer.h"
+#include "sensor_bpf.h"
 #include "ys_log.h"
 
 /* How often (packet time) idle flows are expired. */
@@ -272,7 +273,11 @@ static void ys_worker_packet(struct ys_worker *w, const struct ys_frame *fr)
 		w->st.no_flow++;
 	if (f && (pkt->flags & YS_PKT_FIRST_OF_FLOW) && t && t->policy == YS_TENANT_SAMPLE &&
 	    t->sample_n > 1)
-		f->sampled_out = (f->flow_id % t->sample_n) != 0;
+		/* The kernel's own hash: when XDP already sampled, this keeps every flow it let
+		 * through instead of sampling those again (1 in N, not 1 in N squared). */
+		f->sampled_out =
+			!ys_bpf_sample_keep(pkt->tenant_id, pkt->proto, pkt->src.a, pkt->dst.a,
+					    pkt->sport, pkt->dport, t->sample_n);
 	if (f && f->sampled_out) {
 		w->st.sampled_out++;
 		return;
