@@ -230,6 +230,12 @@ merge_config() { # example overlay output KEY=VALUE...
 	EOF
 }
 
+# GET URL, the body on stdout; Python rather than curl, which a minimal Debian does not have.
+http_get() {
+	"$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())' \
+		"$1" 2>/dev/null
+}
+
 # 3. yunshao-ingest in the background: SQLite under the demo directory, bundled correlation rules,
 #    API and console on 127.0.0.1, an admin and an acme analyst token made up for this run.
 start_ingest() {
@@ -267,9 +273,10 @@ start_ingest() {
 	setsid "$ingest" -c "$demo/ingest.yaml" >"$demo/ingest/ingest.log" 2>&1 </dev/null &
 	echo $! >"$ingest_pid"
 	base=http://127.0.0.1:$api_port
-	local i health=
-	for ((i = 0; i < 300; i++)); do
-		health=$(curl -sf --max-time 2 "$base/healthz" 2>/dev/null) && [[ $health == *'"kafka":"ok"'* ]] && break
+	local health=
+	local deadline=$((SECONDS + 60))
+	while [ $SECONDS -lt $deadline ]; do
+		health=$(http_get "$base/healthz") && [[ $health == *'"kafka":"ok"'* ]] && break
 		ingest_alive || {
 			tail -n 20 "$demo/ingest/ingest.log" >&2
 			die "yunshao-ingest exited; see $demo/ingest/ingest.log"
