@@ -198,7 +198,7 @@ static json_int_t fig(const json_t *ev, const char *a, const char *b)
 static void test_attacks_all_tenants(void **state)
 {
 	struct fixture *f = *state;
-	json_t *ev = NULL, *list;
+	json_t *ev = NULL, *list, *by;
 
 	assert_int_equal(ys_report_collect(f->st, NULL, &f->p, &ev), 0);
 	/* acme a-1..a-4 (a-5 is at TO, a-0 before FROM) + globex g-1, g-2, g-3 */
@@ -218,6 +218,25 @@ static void test_attacks_all_tenants(void **state)
 			    "web-attack");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 6), "event_id")),
 			    "a-4");
+	/* breakdowns: most frequent first, ties by sid; tenants by name */
+	by = json_object_get(json_object_get(ev, "attacks"), "by_signature");
+	assert_int_equal(json_array_size(by), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(by, 0), "sid")), 200);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(by, 0), "count")), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(by, 1), "sid")), 100);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(by, 1), "severity")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(by, 2), "sid")), 300);
+	by = json_object_get(json_object_get(ev, "attacks"), "by_category");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(by, 0), "category")),
+			    "recon");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(by, 0), "count")), 4);
+	by = json_object_get(json_object_get(ev, "attacks"), "by_tenant");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(by, 0), "tenant")),
+			    "acme");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(by, 0), "count")), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(by, 1), "tenant")),
+			    "globex");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(by, 1), "count")), 3);
 	assert_int_equal(fig(ev, "cloud", "overlay_alerts"), 2);
 	assert_int_equal(fig(ev, "cloud", "east_west_alerts"), 1);
 	assert_int_equal(fig(ev, "cloud", "tenants_attacked"), 2);
