@@ -341,6 +341,8 @@ struct ys_sig {
 
 /* ---- engine ---- */
 
+#define YS_PORT_GROUP_FULL 0x8000u
+
 /* A prefilter group: one Hyperscan database (NULL when no fast patterns),
  * the rules behind each pattern, and the rules always evaluated. */
 struct ys_detect_group {
@@ -391,7 +393,7 @@ struct ys_detect_engine {
 	/* TCP rules that inspect raw packets even on reassembled sessions
 	 * (tcp-pkt, dsize, flow:no_stream), per direction, any port. */
 	uint32_t pktonly_group[2];
-	uint16_t *port_group[YS_PC_COUNT][2];
+	uint16_t *port_group[YS_PC_COUNT][2]; /* | YS_PORT_GROUP_FULL: replaces any_group */
 	/* One database per app-layer buffer. */
 	uint32_t buf_group[YS_BUF_COUNT];
 	/* Rules with an app-layer buffer but no fast pattern. */

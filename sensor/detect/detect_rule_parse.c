@@ -2238,6 +2238,39 @@ static int parse_header(struct pctx *pc, char *h, const char *rule_start)
 
 /* ---- finish ---- */
 
+/*
+ * How selective a fast pattern is, as Suricata scores it: each distinct byte
+ * counts (letters 3, printable/00/01/ff 4, other bytes 6), each repeat 1. A
+ * run of zero bytes thus loses against a shorter varied pattern: in zero-rich
+ * payloads it would match, or nearly match, everywhere and slow the prefilter.
+ */
+static uint32_t pattern_strength(const struct ys_sm *sm)
+{
+	const uint8_t *p = sm->u.c.pat;
+	uint32_t len = sm->u.c.len, st = 0;
+	uint8_t seen[256] = { 0 };
+
+	if (sm->flags & YS_CF_FAST_CHOP) {
+		p += sm->u.c.chop_off;
+		len = sm->u.c.chop_len;
+	}
+	for (uint32_t i = 0; i < len; i++) {
+		uint8_t c = p[i];
+		if (seen[c]) {
+			st++;
+			continue;
+		}
+		seen[c] = 1;
+		if (isalpha(c))
+			st += 3;
+		else if (isprint(c) || c == 0x00 || c == 0x01 || c == 0xff)
+			st += 4;
+		else
+			st += 6;
+	}
+	return st;
+}
+
 static int finish(struct pctx *pc)
 {
 	struct ys_sig *s = pc->s;
@@ -2290,12 +2323,12 @@ static int finish(struct pctx *pc)
 					s->sms[o - 1].flags |= YS_CF_REL_NEXT;
 			}
 			if (sm->type == YS_SM_CONTENT && !(sm->flags & YS_CF_NEGATED)) {
-				uint32_t l = (sm->flags & YS_CF_FAST_CHOP) ? sm->u.c.chop_len
-									   : sm->u.c.len;
+				uint32_t st = pattern_strength(sm);
 				if (sm->flags & YS_CF_FAST)
 					fp_new = (int32_t)o;
-				if (l > fp_len) {
-					fp_len = l;
+				if (st > fp_len ||
+				    (st == fp_len && fp >= 0 && sm->u.c.len > s->sms[fp].u.c.len)) {
+					fp_len = st;
 					fp = (int32_t)o;
 				}
 			}

@@ -365,18 +365,23 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 			scan_group(ctx, eng->buf_group[b->id], b->data, b->len, false);
 		}
 	}
-	/* the server port's dedicated group, or the shared one */
-	uint32_t gno = 0;
-	if (eng->port_group[pc][dir])
-		gno = eng->port_group[pc][dir][dir ? pkt->sport : pkt->dport];
-	if (!gno)
-		gno = eng->any_group[pc][dir];
+	/* the server port's dedicated group, or the shared one plus the port's own */
+	uint32_t gno = eng->any_group[pc][dir], gport = 0;
+	if (eng->port_group[pc][dir]) {
+		uint32_t t = eng->port_group[pc][dir][dir ? pkt->sport : pkt->dport];
+		if (t & YS_PORT_GROUP_FULL)
+			gno = t & ~YS_PORT_GROUP_FULL;
+		else
+			gport = t;
+	}
 	bool stream_mode = pc == YS_PC_TCP && pkt->flow && ys_stream_active(pkt->flow);
 	if (!stream_mode) {
 		scan_group(ctx, gno, pkt->payload, pkt->payload_len, true);
+		scan_group(ctx, gport, pkt->payload, pkt->payload_len, true);
 	} else {
 		/* payload rules see the stream below; only packet rules the payload */
 		scan_group(ctx, gno, NULL, 0, true);
+		scan_group(ctx, gport, NULL, 0, true);
 		scan_group(ctx, eng->pktonly_group[dir], pkt->payload, pkt->payload_len, false);
 	}
 	if (stream_mode && stream && stream->len > stream->prefix_len) {
@@ -385,6 +390,7 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 									 : eng->stream_overlap;
 		uint32_t from = stream->prefix_len - back;
 		scan_group(ctx, gno, stream->data + from, stream->len - from, false);
+		scan_group(ctx, gport, stream->data + from, stream->len - from, false);
 	}
 	if (present)
 		for (uint32_t i = 0; i < eng->napp_nofp; i++) {
