@@ -33,7 +33,8 @@ build-fuzz: deps
 
 # `make test`: every test there is. Each stage prints its own summary line.
 test: build build-asan build-fuzz format-check
-	@$(MAKE) --no-print-directory test-unit test-asan test-fuzz test-integration test-conformance
+	@$(MAKE) --no-print-directory test-unit test-asan test-fuzz test-integration test-e2e \
+		test-conformance
 
 test-unit:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
@@ -49,6 +50,10 @@ test-fuzz:
 
 test-integration:
 	YS_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -ra tests/integration
+
+# The SOC console in Debian's Chromium against a real sensor -> Kafka -> ingest pipeline.
+test-e2e:
+	YS_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -ra tests/e2e
 
 # Suricata's own regression tests (../shared/conformance), when present.
 test-conformance:

@@ -6,6 +6,7 @@
  * non-zero with a one-line reason.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -265,8 +266,24 @@ static uint64_t ys_wall_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Add every counter of a stats struct made only of uint64_t fields (arrays included). */
+static void ys_sum_u64(void *sum, const void *add, size_t size)
+{
+	uint64_t *d = sum;
+	const uint64_t *a = add;
+
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+		d[i] += a[i];
+}
+
 static void ys_sum_stats(struct ys_worker_stats *sum, const struct ys_worker_stats *s)
 {
+	_Static_assert(sizeof(struct ys_decode_stats) % sizeof(uint64_t) == 0, "u64 only");
+	_Static_assert(sizeof(struct ys_flow_stats) % sizeof(uint64_t) == 0, "u64 only");
+	_Static_assert(sizeof(struct ys_stream_stats) % sizeof(uint64_t) == 0, "u64 only");
+	_Static_assert(sizeof(struct ys_applayer_stats) % sizeof(uint64_t) == 0, "u64 only");
+	_Static_assert(sizeof(struct ys_capture_stats) % sizeof(uint64_t) == 0, "u64 only");
+
 	sum->packets += s->packets;
 	sum->bytes += s->bytes;
 	sum->alerts += s->alerts;
@@ -274,47 +291,11 @@ static void ys_sum_stats(struct ys_worker_stats *sum, const struct ys_worker_sta
 	sum->sampled_out += s->sampled_out;
 	sum->bypassed += s->bypassed;
 	sum->no_flow += s->no_flow;
-	sum->capture.packets += s->capture.packets;
-	sum->capture.kernel_drops += s->capture.kernel_drops;
-	sum->capture.if_drops += s->capture.if_drops;
-#define YS_SUM(f) sum->f += s->f
-	YS_SUM(decode.packets);
-	YS_SUM(decode.bytes);
-	YS_SUM(decode.ipv4);
-	YS_SUM(decode.ipv6);
-	YS_SUM(decode.tcp);
-	YS_SUM(decode.udp);
-	YS_SUM(decode.icmp);
-	YS_SUM(decode.vlan);
-	YS_SUM(decode.vxlan);
-	YS_SUM(decode.geneve);
-	YS_SUM(decode.frag_reassembled);
-	YS_SUM(flow.created);
-	YS_SUM(flow.evicted_timeout);
-	YS_SUM(flow.evicted_memcap);
-	YS_SUM(flow.memcap_refused);
-	YS_SUM(flow.active);
-	YS_SUM(flow.tcp);
-	YS_SUM(flow.udp);
-	YS_SUM(flow.icmp);
-	YS_SUM(flow.other);
-	YS_SUM(flow.memuse);
-	YS_SUM(stream.sessions);
-	YS_SUM(stream.midstream_skipped);
-	YS_SUM(stream.segments);
-	YS_SUM(stream.reassembled_bytes);
-	YS_SUM(stream.ooo_segments);
-	YS_SUM(stream.retransmissions);
-	YS_SUM(stream.overlaps);
-	YS_SUM(stream.overlaps_diff);
-	YS_SUM(stream.gaps);
-	YS_SUM(stream.memcap_hits);
-	YS_SUM(stream.depth_reached);
-	YS_SUM(stream.bypassed);
-	YS_SUM(stream.memuse);
-#undef YS_SUM
-	for (int i = 0; i < YS_DEC_ERROR_COUNT; i++)
-		sum->decode.errors[i] += s->decode.errors[i];
+	ys_sum_u64(&sum->capture, &s->capture, sizeof(s->capture));
+	ys_sum_u64(&sum->decode, &s->decode, sizeof(s->decode));
+	ys_sum_u64(&sum->flow, &s->flow, sizeof(s->flow));
+	ys_sum_u64(&sum->stream, &s->stream, sizeof(s->stream));
+	ys_sum_u64(&sum->app, &s->app, sizeof(s->app));
 	if (!sum->first_ts_usec || (s->first_ts_usec && s->first_ts_usec < sum->first_ts_usec))
 		sum->first_ts_usec = s->first_ts_usec;
 	if (s->last_ts_usec > sum->last_ts_usec)
@@ -369,7 +350,17 @@ static json_t *ys_stats_json(const struct ys_worker_stats *s, const struct ys_de
 	YS_J(o, "vlan", s->decode.vlan);
 	YS_J(o, "vxlan", s->decode.vxlan);
 	YS_J(o, "geneve", s->decode.geneve);
+	YS_J(o, "gre", s->decode.gre);
+	YS_J(o, "mpls", s->decode.mpls);
+	YS_J(o, "pppoe", s->decode.pppoe);
+	YS_J(o, "ipip", s->decode.ipip);
+	YS_J(o, "teredo", s->decode.teredo);
+	YS_J(o, "non_ip", s->decode.non_ip);
 	YS_J(o, "frag_reassembled", s->decode.frag_reassembled);
+	YS_J(o, "frag_timeouts", s->decode.frag_timeouts);
+	YS_J(o, "frag_memuse", s->decode.frag_memuse);
+	YS_J(o, "csum_bad", s->decode.csum_bad);
+	YS_J(o, "csum_auto_disabled", s->decode.csum_auto_disabled);
 	YS_J(o, "invalid", dec_errors);
 	json_object_set_new(o, "errors", errs);
 	json_object_set_new(root, "decoder", o);
@@ -401,7 +392,27 @@ static json_t *ys_stats_json(const struct ys_worker_stats *s, const struct ys_de
 	YS_J(o, "memcap_hits", s->stream.memcap_hits);
 	YS_J(o, "depth_reached", s->stream.depth_reached);
 	YS_J(o, "bypassed", s->stream.bypassed);
+	YS_J(o, "memuse", s->stream.memuse);
 	json_object_set_new(root, "stream", o);
+
+	o = json_object();
+	YS_J(o, "http_tx", s->app.http_tx);
+	YS_J(o, "dns_tx", s->app.dns_tx);
+	YS_J(o, "tls_handshakes", s->app.tls_handshakes);
+	YS_J(o, "ssh_banners", s->app.ssh_banners);
+	YS_J(o, "http_errors", s->app.http_errors);
+	YS_J(o, "dns_malformed", s->app.dns_malformed);
+	YS_J(o, "tls_malformed", s->app.tls_malformed);
+	YS_J(o, "gaps", s->app.gaps);
+	{
+		json_t *fl = json_object();
+
+		for (int i = 1; i < YS_APP_COUNT; i++)
+			if (s->app.flows[i])
+				YS_J(fl, ys_app_proto_name((enum ys_app_proto)i), s->app.flows[i]);
+		json_object_set_new(o, "flows", fl);
+	}
+	json_object_set_new(root, "app_layer", o);
 
 	o = json_object();
 	YS_J(o, "ignored_tenant", s->ignored_tenant);
@@ -445,6 +456,72 @@ static int ys_write_stats(const char *dir, json_t *stats)
 		ys_err("sensor", "cannot write %s: %s", path, strerror(errno));
 		return -EIO;
 	}
+	return 0;
+}
+
+/*
+ * Decoder and flow settings (all optional; the defaults are in decode.h / flow.h):
+ *   flow: {memcap: 128mb, hash-size: 65536,
+ *          timeouts: {new: 30, established: 300, closed: 10, udp: 120, icmp: 30}}
+ *   defrag: {memcap: 32mb, timeout: 60}
+ *   vlan: {use-for-tracking: true}
+ *   decoder: {vxlan-port: 4789, geneve-port: 6081, teredo-port: 3544}
+ */
+static int ys_read_path_params(const struct ys_conf *conf, struct ys_worker_params *wp, char *err,
+			       size_t errlen)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		int64_t max;
+	} u32s[] = {
+		{ "flow.hash-size", offsetof(struct ys_worker_params, flow.hash_size), 1 << 26 },
+		{ "flow.timeouts.new", offsetof(struct ys_worker_params, flow.timeout_new), 86400 },
+		{ "flow.timeouts.established",
+		  offsetof(struct ys_worker_params, flow.timeout_established), 86400 },
+		{ "flow.timeouts.closed", offsetof(struct ys_worker_params, flow.timeout_closed),
+		  86400 },
+		{ "flow.timeouts.udp", offsetof(struct ys_worker_params, flow.timeout_udp), 86400 },
+		{ "flow.timeouts.icmp", offsetof(struct ys_worker_params, flow.timeout_icmp),
+		  86400 },
+		{ "defrag.timeout", offsetof(struct ys_worker_params, decode.frag_timeout_sec),
+		  3600 },
+	};
+	static const struct {
+		const char *key;
+		size_t off;
+	} ports[] = {
+		{ "decoder.vxlan-port", offsetof(struct ys_worker_params, decode.vxlan_port) },
+		{ "decoder.geneve-port", offsetof(struct ys_worker_params, decode.geneve_port) },
+		{ "decoder.teredo-port", offsetof(struct ys_worker_params, decode.teredo_port) },
+	};
+	bool track_vlan;
+	int64_t v;
+
+	for (size_t i = 0; i < sizeof(u32s) / sizeof(u32s[0]); i++) {
+		if (ys_conf_int(conf, u32s[i].key, 0, &v, err, errlen))
+			return -EINVAL;
+		if (v < 0 || v > u32s[i].max) {
+			snprintf(err, errlen, "%s: %" PRId64 " is out of range 0..%" PRId64,
+				 u32s[i].key, v, u32s[i].max);
+			return -EINVAL;
+		}
+		*(uint32_t *)((char *)wp + u32s[i].off) = (uint32_t)v; /* 0 = default */
+	}
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		if (ys_conf_int(conf, ports[i].key, 0, &v, err, errlen))
+			return -EINVAL;
+		if (v < 0 || v > 65535) {
+			snprintf(err, errlen, "%s: %" PRId64 " is not a port", ports[i].key, v);
+			return -EINVAL;
+		}
+		*(uint16_t *)((char *)wp + ports[i].off) = (uint16_t)v;
+	}
+	if (ys_conf_size(conf, "flow.memcap", 0, &wp->flow.memcap, err, errlen) ||
+	    ys_conf_size(conf, "defrag.memcap", 0, &wp->decode.frag_memcap, err, errlen) ||
+	    ys_conf_bool(conf, "vlan.use-for-tracking", true, &track_vlan, err, errlen))
+		return -EINVAL;
+	wp->flow.ignore_vlan = !track_vlan;
 	return 0;
 }
 
@@ -852,6 +929,11 @@ int main(int argc, char **argv)
 	wp.engines = &s->slot;
 	wp.output = s->out;
 	wp.decode.validate_checksums = strcmp(o.checksum, "none") != 0;
+	wp.decode.checksum_auto = strcmp(o.checksum, "auto") == 0;
+	if (ys_read_path_params(conf, &wp, err, sizeof(err))) {
+		fprintf(stderr, "yunshao-sensor: %s\n", err);
+		goto out_output;
+	}
 	ys_stream_params_default(&wp.stream);
 	ys_applayer_params_default(&wp.applayer);
 	if (ys_stream_params_from_conf(conf, &wp.stream, err, sizeof(err)) ||

@@ -99,7 +99,9 @@ static void ys_worker_pseudo_packet(struct ys_packet *p, struct ys_flow *f, int 
 		p->dport = f->client_port;
 		p->flags = YS_PKT_TO_CLIENT;
 	}
-	if (f->state == YS_FLOW_ESTABLISHED || f->state == YS_FLOW_CLOSING)
+	/* A midstream flow that saw a FIN is CLOSING without a handshake: not established. */
+	if ((f->tcp_flags_seen & YS_TCP_ACK_SEEN) &&
+	    (f->state == YS_FLOW_ESTABLISHED || f->state == YS_FLOW_CLOSING))
 		p->flags |= YS_PKT_ESTABLISHED;
 }
 

@@ -39,28 +39,6 @@ static const char *ys_eve_proto(uint8_t proto, char buf[8])
 	}
 }
 
-/*
- * Suricata writes IPv6 addresses fully expanded ("2001:0db8:0000:...") in
- * EVE; tools that correlate on the string expect that form.
- */
-void ys_eve_addr(const struct ys_addr *a, char *buf, size_t len)
-{
-	if (a->family == 6) {
-		size_t o = 0;
-
-		for (int i = 0; i < 16 && o + 6 <= len; i += 2)
-			o += (size_t)snprintf(buf + o, len - o, "%s%02x%02x", i ? ":" : "", a->a[i],
-					      a->a[i + 1]);
-		return;
-	}
-	if (a->family == 4) {
-		snprintf(buf, len, "%u.%u.%u.%u", a->a[0], a->a[1], a->a[2], a->a[3]);
-		return;
-	}
-	if (len)
-		buf[0] = '\0';
-}
-
 static const char *ys_eve_action(enum ys_action a)
 {
 	/* IDS mode: every alerting rule, drop and reject included, lets traffic through. */
@@ -101,9 +79,9 @@ static void ys_eve_flow(struct ys_jbuf *jb, const struct ys_flow *f)
 	ys_jbuf_u64(jb, "bytes_toclient", f->bytes_toclient);
 	ys_eve_timestamp(f->start_usec, ts);
 	ys_jbuf_str(jb, "start", ts);
-	ys_eve_addr(&f->client, a, sizeof(a));
+	ys_addr_str(&f->client, a, sizeof(a));
 	ys_jbuf_str(jb, "src_ip", a);
-	ys_eve_addr(&f->server, a, sizeof(a));
+	ys_addr_str(&f->server, a, sizeof(a));
 	ys_jbuf_str(jb, "dest_ip", a);
 	if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
 		ys_jbuf_u64(jb, "src_port", f->client_port);
@@ -119,9 +97,9 @@ static void ys_eve_tunnel(struct ys_jbuf *jb, const struct ys_tunnel *t)
 	ys_jbuf_open(jb, "tunnel", '{');
 	ys_jbuf_str(jb, "type", t->type == YS_TUNNEL_VXLAN ? "vxlan" : "geneve");
 	ys_jbuf_u64(jb, "vni", t->vni);
-	ys_eve_addr(&t->outer_src, a, sizeof(a));
+	ys_addr_str(&t->outer_src, a, sizeof(a));
 	ys_jbuf_str(jb, "src_ip", a);
-	ys_eve_addr(&t->outer_dst, a, sizeof(a));
+	ys_addr_str(&t->outer_dst, a, sizeof(a));
 	ys_jbuf_str(jb, "dest_ip", a);
 	ys_jbuf_close(jb, '}');
 }
@@ -175,11 +153,11 @@ void ys_eve_format_alert(struct ys_jbuf *jb, const struct ys_alert *al, const st
 			ys_jbuf_u64(jb, NULL, p->vlan[i]);
 		ys_jbuf_close(jb, ']');
 	}
-	ys_eve_addr(&p->src, a, sizeof(a));
+	ys_addr_str(&p->src, a, sizeof(a));
 	ys_jbuf_str(jb, "src_ip", a);
 	if (ports)
 		ys_jbuf_u64(jb, "src_port", p->sport);
-	ys_eve_addr(&p->dst, a, sizeof(a));
+	ys_addr_str(&p->dst, a, sizeof(a));
 	ys_jbuf_str(jb, "dest_ip", a);
 	if (ports)
 		ys_jbuf_u64(jb, "dest_port", p->dport);

@@ -25,7 +25,4 @@ struct ys_eve_ctx {
 void ys_eve_format_alert(struct ys_jbuf *jb, const struct ys_alert *al, const struct ys_eve_ctx *cx,
 			 char event_id[YS_UUID_STR_LEN]);
 
-/* Address as Suricata's EVE writes it (IPv6 fully expanded). */
-void ys_eve_addr(const struct ys_addr *a, char *buf, size_t len);
-
 #endif /* YS_OUTPUT_EVE_H */
