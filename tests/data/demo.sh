@@ -21,7 +21,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-demo=${YS_DEMO_DIR:-$root/var/demo}
+demo=$(realpath -m "${YS_DEMO_DIR:-$root/var/demo}") # absolute: it goes into configs and pid checks
 PY=/usr/bin/python3
 KAFKA_SH=$root/deploy/kafka/kafka.sh
 timeout_s=${YS_DEMO_TIMEOUT:-60}
@@ -50,12 +50,11 @@ free_port() {
 	die "no free port found on 127.0.0.1"
 }
 
-# The previous run's ports (demo.env), if any.
+# The previous run's broker port (demo.env), if any.
 load_state() {
-	old_kafka_port= old_api_port=
+	old_kafka_port=
 	if [ -f "$state" ]; then
 		old_kafka_port=$(sed -n 's/^kafka_port=\([0-9]*\)$/\1/p' "$state")
-		old_api_port=$(sed -n 's/^api_port=\([0-9]*\)$/\1/p' "$state")
 	fi
 }
 
@@ -64,7 +63,7 @@ load_state() {
 ingest_alive() {
 	local pid
 	[ -f "$ingest_pid" ] && pid=$(cat "$ingest_pid") && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "yunshao-ingest -c $demo/ingest.yaml"
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "yunshao-ingest -c $demo/ingest.yaml"
 }
 
 stop_ingest() {
