@@ -643,8 +643,19 @@ static void ys_metrics_fill(struct ys_text *t, void *user)
 	     "\nyunshao_sensor_policy_skipped_total{reason=\"sampled_out\"} %" PRIu64
 	     "\nyunshao_sensor_policy_skipped_total{reason=\"bypassed\"} %" PRIu64 "\n",
 	     sum.ignored_tenant, sum.sampled_out, sum.bypassed);
-	YS_M("alerts_total", "counter", "Alerts written.",
-	     "yunshao_sensor_alerts_total %" PRIu64 "\n", os.alerts);
+	YS_M("alerts_total", "counter", "Alerts written, per tenant.", "%s", "");
+	for (size_t i = 0; i < ys_tenant_count(s->tenants); i++) {
+		const struct ys_tenant *tn = ys_tenant_at(s->tenants, i);
+
+		ys_text_printf(t,
+			       "yunshao_sensor_alerts_total{tenant_id=\"%" PRIu32
+			       "\",tenant=\"%s\"} %" PRIu64 "\n",
+			       tn->id, tn->name[0] ? tn->name : "unassigned",
+			       ys_output_tenant_alerts(s->out, i));
+	}
+	ys_text_printf(
+		t, "yunshao_sensor_alerts_total{tenant_id=\"\",tenant=\"unknown\"} %" PRIu64 "\n",
+		ys_output_tenant_alerts(s->out, ys_tenant_count(s->tenants)));
 	YS_M("output_write_errors_total", "counter", "Failed sink writes.",
 	     "yunshao_sensor_output_write_errors_total %" PRIu64 "\n", os.write_errors);
 	YS_M("kafka_delivered_total", "counter", "Alerts acknowledged by Kafka.",

@@ -28,6 +28,9 @@ struct ys_output {
 	struct ys_sink sinks[YS_OUTPUT_MAX_SINKS];
 	size_t nsinks;
 	_Atomic uint64_t alerts, write_errors;
+	/* Alerts per tenant, by ys_tenant_index(); the last slot counts unknown tenant ids. */
+	_Atomic uint64_t *tenant_alerts;
+	size_t ntenant_alerts;
 	void *kafka; /* the Kafka sink, also in sinks[]; NULL when not configured */
 };
 
@@ -203,6 +206,10 @@ struct ys_output *ys_output_new(const struct ys_output_params *params, char *err
 	if (!out)
 		return NULL;
 	out->eve.tenants = params->tenants;
+	out->ntenant_alerts = ys_tenant_count(params->tenants) + 1;
+	out->tenant_alerts = calloc(out->ntenant_alerts, sizeof(*out->tenant_alerts));
+	if (!out->tenant_alerts)
+		goto out_free;
 	out->eve.sensor = params->sensor;
 	out->eve.include_payload = params->include_payload;
 
@@ -254,6 +261,7 @@ void ys_output_free(struct ys_output *out)
 		out->sinks[i].ops->flush(out->sinks[i].impl, 30000);
 		out->sinks[i].ops->free(out->sinks[i].impl);
 	}
+	free(out->tenant_alerts);
 	free(out);
 }
 
@@ -316,7 +324,20 @@ int ys_output_alert(struct ys_output_worker *ow, const struct ys_alert *alert)
 	}
 	ow->alerts++;
 	atomic_fetch_add_explicit(&out->alerts, 1, memory_order_relaxed);
+	{
+		const struct ys_tenant *t = ys_tenant_get(out->eve.tenants, m.tenant_id);
+		size_t idx = t ? ys_tenant_index(out->eve.tenants, t) : out->ntenant_alerts - 1;
+
+		atomic_fetch_add_explicit(&out->tenant_alerts[idx], 1, memory_order_relaxed);
+	}
 	return ret;
+}
+
+uint64_t ys_output_tenant_alerts(struct ys_output *out, size_t tenant_index)
+{
+	if (tenant_index >= out->ntenant_alerts)
+		tenant_index = out->ntenant_alerts - 1;
+	return atomic_load_explicit(&out->tenant_alerts[tenant_index], memory_order_relaxed);
 }
 
 void ys_output_set_stats_fn(struct ys_output *out, ys_stats_json_fn fn, void *user)

@@ -54,8 +54,11 @@ void ys_output_worker_free(struct ys_output_worker *ow);
 
 /* Format and deliver one alert. 0 or -errno (counted; the alert stays in the spool). */
 int ys_output_alert(struct ys_output_worker *ow, const struct ys_alert *alert);
-/* Alerts this worker wrote, by tenant id (for the run summary). */
+/* Alerts this worker wrote. */
 uint64_t ys_output_worker_alerts(const struct ys_output_worker *ow);
+/* Alerts written for the tenant at TENANT_INDEX (ys_tenant_index); index ys_tenant_count()
+ * counts alerts whose tenant id the map does not know. */
+uint64_t ys_output_tenant_alerts(struct ys_output *out, size_t tenant_index);
 /* Fills the periodic yunshao.sensor-stats message (Kafka) with the sensor's counters. */
 typedef void (*ys_stats_json_fn)(void *user, json_t *obj);
 void ys_output_set_stats_fn(struct ys_output *out, ys_stats_json_fn fn, void *user);

@@ -123,7 +123,8 @@ def test_reload_under_traffic(pair, tmp_path, method):
     log = open(tmp_path / "sensor.log", "w")
     proc = subprocess.Popen(["ip", "netns", "exec", pair["rx"], SENSOR, "-i", pair["rx_if"], "--capture",
                              method, "--workers", "2", "-S", str(rules), "-l", str(out), "-k", "none",
-                             "--unix-socket", sock], stdout=log, stderr=subprocess.STDOUT)
+                             "--unix-socket", sock, "--metrics", "127.0.0.1:9101"],
+                            stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: os.path.exists(sock), 60, "the control socket")
         assert control(sock, "version").startswith("yunshao-sensor")
@@ -148,6 +149,10 @@ def test_reload_under_traffic(pair, tmp_path, method):
         wait_for(lambda: alerts_by_sid(eve).get(2, 0) >= 2 * N, 30, "sid 2 alerts after the refused reload")
 
         stats = json.loads(control(sock, "stats"))
+        # /metrics, read inside the sensor's namespace (its loopback is its own).
+        metrics = run("ip", "netns", "exec", pair["rx"], "/usr/bin/python3", "-c",
+                      "import urllib.request;print(urllib.request.urlopen("
+                      "'http://127.0.0.1:9101/metrics', timeout=10).read().decode())").stdout
     finally:
         proc.terminate()
         try:
@@ -163,5 +168,10 @@ def test_reload_under_traffic(pair, tmp_path, method):
     assert final.get(2) == 2 * N, final
     assert 3 not in final, final
     assert stats["capture"]["kernel_drops"] == 0, stats["capture"]
+    series = dict(l.rsplit(" ", 1) for l in metrics.splitlines() if l and not l.startswith("#"))
+    assert series['yunshao_sensor_rule_reloads_total{result="ok"}'] == "1", metrics
+    assert series['yunshao_sensor_rule_reloads_total{result="failed"}'] == "1", metrics
+    assert int(series['yunshao_sensor_alerts_total{tenant_id="0",tenant="unassigned"}']) == 5 * N, metrics
+    assert int(series["yunshao_sensor_rules_loaded"]) == 2, metrics
     with open(out / "stats.json") as f:
         assert json.load(f)["capture"]["kernel_drops"] == 0
