@@ -539,6 +539,9 @@ struct ys_sensor {
 	const struct ys_tenant_map *tenants;
 	struct ys_engine_slot slot;
 	struct ys_ruleset *old_rules; /* main thread only: freed once no worker uses it */
+	/* Held by the metrics, control and Kafka threads while they read the current set's
+	 * statistics, and by the main thread while it frees a replaced set. */
+	pthread_mutex_t rules_lock;
 	struct ys_output *out;
 	struct ys_thread threads[YS_MAX_WORKERS];
 	unsigned nworkers;
@@ -581,13 +584,45 @@ static void ys_sensor_sum(struct ys_sensor *s, struct ys_worker_stats *sum)
 	}
 }
 
+/* Every counter, as written to stats.json, sent in sensor-stats and answered to 'stats'. */
+static json_t *ys_sensor_stats_now(struct ys_sensor *s)
+{
+	struct ys_worker_stats sum;
+	json_t *j, *d;
+
+	struct ys_detect_stats ds;
+	size_t nengines;
+
+	ys_sensor_sum(s, &sum);
+	pthread_mutex_lock(&s->rules_lock);
+	ds = *ys_rules_stats(atomic_load(&s->slot.set));
+	nengines = atomic_load(&s->slot.set)->nengines;
+	pthread_mutex_unlock(&s->rules_lock);
+	j = ys_stats_json(&sum, &ds, s->out, ys_mono_seconds() - s->t0);
+	d = j ? json_object_get(j, "detect") : NULL;
+	if (d) {
+		json_object_set_new(d, "generation",
+				    json_integer((json_int_t)atomic_load(&s->slot.generation)));
+		json_object_set_new(d, "reloads_ok",
+				    json_integer((json_int_t)atomic_load(&s->reloads_ok)));
+		json_object_set_new(d, "reloads_failed",
+				    json_integer((json_int_t)atomic_load(&s->reloads_failed)));
+		json_object_set_new(d, "engines", json_integer((json_int_t)nengines));
+	}
+	return j;
+}
+
 static void ys_metrics_fill(struct ys_text *t, void *user)
 {
 	struct ys_sensor *s = user;
-	const struct ys_detect_stats *ds = ys_rules_stats(atomic_load(&s->slot.set));
+	struct ys_detect_stats dstats;
+	const struct ys_detect_stats *ds = &dstats;
 	struct ys_worker_stats sum;
 	struct ys_output_stats os;
 
+	pthread_mutex_lock(&s->rules_lock);
+	dstats = *ys_rules_stats(atomic_load(&s->slot.set));
+	pthread_mutex_unlock(&s->rules_lock);
 	ys_output_get_stats(s->out, &os);
 #define YS_M(name, type, help, fmt, ...)                                                           \
 	ys_text_printf(t,                                                                          \
@@ -697,13 +732,8 @@ static void ys_metrics_fill(struct ys_text *t, void *user)
 /* The counters in each yunshao.sensor-stats message; runs in the Kafka sink's thread. */
 static void ys_sensor_stats_json(void *user, json_t *obj)
 {
-	struct ys_sensor *s = user;
-	struct ys_worker_stats sum;
-	json_t *j;
+	json_t *j = ys_sensor_stats_now(user);
 
-	ys_sensor_sum(s, &sum);
-	j = ys_stats_json(&sum, ys_rules_stats(atomic_load(&s->slot.set)), s->out,
-			  ys_mono_seconds() - s->t0);
 	if (j) {
 		json_object_update(obj, j);
 		json_decref(j);
@@ -734,13 +764,9 @@ static char *ys_control_cmd(const char *cmd, void *user)
 		return reply;
 	}
 	if (strcmp(cmd, "stats") == 0) {
-		struct ys_worker_stats sum;
+		json_t *j = ys_sensor_stats_now(s);
 
-		ys_sensor_sum(s, &sum);
-		json_t *j = ys_stats_json(&sum, ys_rules_stats(atomic_load(&s->slot.set)), s->out,
-					  ys_mono_seconds() - s->t0);
-
-		reply = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		reply = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 		json_decref(j);
 		return reply;
 	}
@@ -827,8 +853,10 @@ static void ys_sensor_loop(struct ys_sensor *s)
 		}
 		/* A reload is answered once every worker runs the new rules. */
 		if (s->old_rules && ys_reload_settled(s)) {
+			pthread_mutex_lock(&s->rules_lock);
 			ys_ruleset_free(s->old_rules);
 			s->old_rules = NULL;
+			pthread_mutex_unlock(&s->rules_lock);
 			ys_notice("sensor", "all workers run rules generation %" PRIu64,
 				  (uint64_t)atomic_load(&s->slot.generation));
 			atomic_store(&s->reload_result, (int64_t)atomic_load(&s->slot.generation));
@@ -857,6 +885,7 @@ int main(int argc, char **argv)
 	int ret = 1;
 
 	s->t0 = ys_mono_seconds();
+	pthread_mutex_init(&s->rules_lock, NULL);
 	if (ys_parse_opts(argc, argv, &o))
 		return 2;
 	s->o = &o;
@@ -1061,10 +1090,9 @@ int main(int argc, char **argv)
 	ys_sensor_sum(s, &sum);
 	{
 		double elapsed = ys_mono_seconds() - s->t0;
-		json_t *stats = ys_stats_json(&sum, ys_rules_stats(atomic_load(&s->slot.set)),
-					      s->out, elapsed);
+		json_t *stats = ys_sensor_stats_now(s);
 
-		if (ys_write_stats(o.log_dir, stats))
+		if (!stats || ys_write_stats(o.log_dir, stats))
 			ret = 1;
 		json_decref(stats);
 		ys_notice("sensor", "%" PRIu64 " packets, %" PRIu64 " alerts in %.2f s",
