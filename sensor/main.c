@@ -732,7 +732,15 @@ static void ys_metrics_fill(struct ys_text *t, void *user)
 /* The counters in each yunshao.sensor-stats message; runs in the Kafka sink's thread. */
 static void ys_sensor_stats_json(void *user, json_t *obj)
 {
-	json_t *j = ys_sensor_stats_now(user);
+	struct ys_sensor *s = user;
+	json_t *j = ys_sensor_stats_now(s);
+	int64_t interval = 10;
+	char err[160];
+
+	/* The heartbeat period, so the central service knows when this sensor is silent. */
+	if (ys_conf_int(s->conf, "outputs.kafka.stats-interval", 10, &interval, err, sizeof(err)))
+		interval = 10;
+	json_object_set_new(obj, "interval", json_integer((json_int_t)interval));
 
 	if (j) {
 		json_object_update(obj, j);
