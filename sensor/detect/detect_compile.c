@@ -72,7 +72,8 @@ void ys_detect_sigs_order(struct ys_detect_engine *eng)
 {
 	for (uint32_t i = 0; i < eng->nsigs; i++)
 		eng->sigs[i]->idx = i; /* load order as the tie breaker */
-	qsort(eng->sigs, eng->nsigs, sizeof(*eng->sigs), sig_order_cmp);
+	if (eng->nsigs > 1)
+		qsort(eng->sigs, eng->nsigs, sizeof(*eng->sigs), sig_order_cmp);
 	for (uint32_t i = 0; i < eng->nsigs; i++)
 		eng->sigs[i]->idx = i;
 }

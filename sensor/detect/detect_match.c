@@ -29,8 +29,14 @@ static const uint8_t *find_nocase(const uint8_t *h, uint32_t hlen, const uint8_t
 	uint8_t f0 = (uint8_t)tolower(n[0]), f1 = (uint8_t)toupper(n[0]);
 	const uint8_t *end = h + hlen - nlen;
 	for (const uint8_t *p = h; p <= end; p++) {
-		if (*p != f0 && *p != f1)
+		if (f0 == f1) {
+			/* first byte has no case: let memchr skip ahead */
+			p = memchr(p, f0, (size_t)(end - p) + 1);
+			if (!p)
+				return NULL;
+		} else if (*p != f0 && *p != f1) {
 			continue;
+		}
 		uint32_t i = 1;
 		while (i < nlen && tolower(p[i]) == tolower(n[i]))
 			i++;

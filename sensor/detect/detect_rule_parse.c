@@ -1907,11 +1907,8 @@ static int kw_dotprefix(struct pctx *pc, char *v)
 		set_err(pc, "transform needs a sticky buffer");
 		return KW_BAD;
 	}
-	for (uint32_t i = 0; i < pc->nsms; i++)
-		if (pc->sms[i].list == pc->cur_list) {
-			set_err(pc, "transform must come before the buffer's matches");
-			return KW_BAD;
-		}
+	/* Like Suricata, a transform applies to the whole buffer, also to the
+	 * matches written before it. */
 	pc->xform[pc->cur_list] |= YS_XFORM_DOTPREFIX;
 	return KW_OK;
 }
