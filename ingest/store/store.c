@@ -1444,11 +1444,46 @@ int ys_store_audit_verify(struct ys_store *st, struct ys_audit_verdict *v)
 
 /* ---- retention ---- */
 
+#define YS_PURGE_CHUNK 10000
+
+/*
+ * One statement of the purge, repeated in transactions of at most
+ * YS_PURGE_CHUNK rows, so that removing a month of alerts never holds the
+ * write lock long enough to stall the consumer. *N: rows removed.
+ */
+static int ys_purge_chunked(struct ys_store *st, const char *sql, int64_t before, int64_t *n)
+{
+	struct ys_sql_param p[] = { ys_p_int(before), ys_p_int(YS_PURGE_CHUNK) };
+	int64_t got;
+	int ret;
+
+	*n = 0;
+	do {
+		ret = st->drv->begin(st->db);
+		if (ret)
+			return ret;
+		ret = st->drv->exec(st->db, sql, p, 2, NULL, NULL);
+		if (ret) {
+			st->drv->rollback(st->db);
+			return ret;
+		}
+		got = st->drv->changes(st->db);
+		ret = st->drv->commit(st->db);
+		if (ret)
+			return ret;
+		*n += got;
+	} while (got >= YS_PURGE_CHUNK);
+	return 0;
+}
+
 int ys_store_purge(struct ys_store *st, int64_t before, int64_t *deleted)
 {
-	struct ys_sql_param p[] = { ys_p_int(before) };
+	static const char *const chunked[] = {
+		"DELETE FROM incident_alerts WHERE (incident_id, event_id) IN (SELECT incident_id,"
+		" event_id FROM incident_alerts WHERE ts < ? LIMIT ?)",
+		"DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE ts < ? LIMIT ?)",
+	};
 	static const char *const stmts[] = {
-		"DELETE FROM incident_alerts WHERE ts < ?",
 		"DELETE FROM incident_comments WHERE incident_id IN (SELECT id FROM incidents"
 		" WHERE status = 'closed' AND last_seen < ?)",
 		"DELETE FROM incident_history WHERE incident_id IN (SELECT id FROM incidents"
@@ -1456,16 +1491,19 @@ int ys_store_purge(struct ys_store *st, int64_t before, int64_t *deleted)
 		"DELETE FROM incidents WHERE status = 'closed' AND last_seen < ?",
 		"DELETE FROM sensors WHERE last_seen < ?",
 	};
+	struct ys_sql_param p[] = { ys_p_int(before) };
+	int64_t n;
 	int ret;
 
 	*deleted = 0;
+	ret = ys_purge_chunked(st, chunked[0], before, &n);
+	if (!ret)
+		ret = ys_purge_chunked(st, chunked[1], before, deleted);
+	if (ret)
+		return ret;
 	ret = st->drv->begin(st->db);
 	if (ret)
 		return ret;
-	ret = st->drv->exec(st->db, "DELETE FROM alerts WHERE ts < ?", p, 1, NULL, NULL);
-	if (ret)
-		goto out_rollback;
-	*deleted = st->drv->changes(st->db);
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
 		ret = st->drv->exec(st->db, stmts[i], p, 1, NULL, NULL);
 		if (ret)

@@ -34,7 +34,7 @@
 
 #include "ys_config.h"
 
-#define YS_STORE_SCHEMA_VERSION	     4
+#define YS_STORE_SCHEMA_VERSION	     5
 #define YS_STORE_DEFAULT_RETENTION_D 180 /* MLPS / Cybersecurity Law: >= 6 months */
 #define YS_STORE_MAX_PARAMS	     64
 #define YS_STORE_INCIDENT_MAX_LINKS  1000 /* alerts linked to one incident's timeline */

@@ -377,6 +377,8 @@ static const char *const ys_pg_migrations[] = {
 	" FOR EACH ROW EXECUTE FUNCTION ys_audit_append_only();"
 	"CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit"
 	" FOR EACH STATEMENT EXECUTE FUNCTION ys_audit_append_only();",
+	/* 5: retention purges incident links by time, in chunks */
+	"CREATE INDEX incident_alerts_ts ON incident_alerts(ts);",
 };
 
 const struct ys_store_driver ys_store_pg_driver = {

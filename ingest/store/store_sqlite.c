@@ -285,6 +285,8 @@ static const char *const ys_sqlite_migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+	/* 5: retention purges incident links by time, in chunks */
+	"CREATE INDEX incident_alerts_ts ON incident_alerts(ts);",
 };
 
 const struct ys_store_driver ys_store_sqlite_driver = {
