@@ -143,7 +143,16 @@ enum ys_sm_type {
 	YS_SM_BYTE_EXTRACT,
 	YS_SM_ISDATAAT,
 	YS_SM_BSIZE,
+	YS_SM_VERSION, /* ssl_version / tls.version on the tls.version buffer */
 };
+
+/* TLS/SSL versions as bits (ssl_version) */
+#define YS_TLSV_SSL2  (1u << 0)
+#define YS_TLSV_SSL3  (1u << 1)
+#define YS_TLSV_TLS10 (1u << 2)
+#define YS_TLSV_TLS11 (1u << 3)
+#define YS_TLSV_TLS12 (1u << 4)
+#define YS_TLSV_TLS13 (1u << 5)
 
 #define YS_CF_NOCASE	 (1u << 0)
 #define YS_CF_NEGATED	 (1u << 1)
@@ -204,6 +213,9 @@ struct ys_sm {
 			bool relative, negated;
 		} i;
 		struct ys_num_cmp bsize;
+		struct {
+			uint8_t listed, negated; /* YS_TLSV_* */
+		} ver;
 	} u;
 };
 

@@ -113,6 +113,20 @@ static bool byte_extract_num(const struct ys_sm *sm, const uint8_t *d, uint32_t 
 static int match_from(const struct ys_sm *sms, uint32_t i, uint32_t n, const uint8_t *d,
 		      uint32_t len, uint32_t prev_end, struct ys_match_state *st);
 
+/* The tls.version buffer holds "1.0".."1.3", "3.0" (SSLv3), "2.0" (SSLv2). */
+static uint8_t tls_text_version(const uint8_t *d, uint32_t len)
+{
+	if (len != 3 || d[1] != '.')
+		return 0;
+	if (d[0] == '1' && d[2] >= '0' && d[2] <= '3')
+		return (uint8_t)(YS_TLSV_TLS10 << (d[2] - '0'));
+	if (d[0] == '3' && d[2] == '0')
+		return YS_TLSV_SSL3;
+	if (d[0] == '2' && d[2] == '0')
+		return YS_TLSV_SSL2;
+	return 0;
+}
+
 static int match_content(const struct ys_sm *sms, uint32_t i, uint32_t n, const uint8_t *d,
 			 uint32_t len, uint32_t prev_end, struct ys_match_state *st)
 {
@@ -311,6 +325,13 @@ static int match_from(const struct ys_sm *sms, uint32_t i, uint32_t n, const uin
 			if (!ys_num_cmp_match(&sm->u.bsize, len))
 				return 0;
 			break;
+		case YS_SM_VERSION: {
+			uint8_t bit = tls_text_version(d, len);
+			if (!bit ||
+			    !(((sm->u.ver.listed & bit) != 0) ^ ((sm->u.ver.negated & bit) != 0)))
+				return 0;
+			break;
+		}
 		}
 	}
 	/* In a stream window, a match ending in the old bytes was reported

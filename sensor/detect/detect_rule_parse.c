@@ -1913,6 +1913,78 @@ static int kw_dotprefix(struct pctx *pc, char *v)
 	return KW_OK;
 }
 
+static int tls_version_bit(const char *v)
+{
+	static const struct {
+		const char *n;
+		uint8_t bit;
+	} names[] = {
+		{ "sslv2", YS_TLSV_SSL2 },   { "sslv3", YS_TLSV_SSL3 },
+		{ "tls1.0", YS_TLSV_TLS10 }, { "tls1.1", YS_TLSV_TLS11 },
+		{ "tls1.2", YS_TLSV_TLS12 }, { "tls1.3", YS_TLSV_TLS13 },
+		{ "1.0", YS_TLSV_TLS10 },    { "1.1", YS_TLSV_TLS11 },
+		{ "1.2", YS_TLSV_TLS12 },    { "1.3", YS_TLSV_TLS13 },
+		{ "3.0", YS_TLSV_SSL3 },     { "0x0300", YS_TLSV_SSL3 },
+		{ "0x0301", YS_TLSV_TLS10 }, { "0x0302", YS_TLSV_TLS11 },
+		{ "0x0303", YS_TLSV_TLS12 }, { "0x0304", YS_TLSV_TLS13 },
+		{ "0x0200", YS_TLSV_SSL2 },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(v, names[i].n) == 0)
+			return names[i].bit;
+	return -1;
+}
+
+/* ssl_version:[!]v[,[!]v...] and tls.version:v: the negotiated version, seen
+ * in the tls.version buffer. As in Suricata, a version matches when listed,
+ * inverted when its entry is negated. */
+static int kw_tls_version_common(struct pctx *pc, char *v, bool list)
+{
+	char *f[8];
+	int nf;
+	struct tsm *t;
+
+	if (!v) {
+		set_err(pc, "needs a value");
+		return KW_BAD;
+	}
+	nf = list ? split_commas(v, f, 8) : 1;
+	if (!list)
+		f[0] = trim(v);
+	t = sm_add(pc, YS_SM_VERSION, YS_BUF_TLS_VERSION);
+	if (!t)
+		return KW_BAD;
+	for (int i = 0; i < nf; i++) {
+		char *n = f[i];
+		bool neg = false;
+		if (*n == '!') {
+			neg = true;
+			n = trim(n + 1);
+		}
+		int bit = tls_version_bit(n);
+		if (bit < 0) {
+			set_err(pc, "unknown version \"%s\"", n);
+			return KW_BAD;
+		}
+		t->sm.u.ver.listed |= (uint8_t)bit;
+		if (neg)
+			t->sm.u.ver.negated |= (uint8_t)bit;
+	}
+	if (pc->s->app_proto == YS_APP_UNKNOWN)
+		pc->s->app_proto = YS_APP_TLS;
+	return KW_OK;
+}
+
+static int kw_ssl_version(struct pctx *pc, char *v)
+{
+	return kw_tls_version_common(pc, v, true);
+}
+
+static int kw_tls_version(struct pctx *pc, char *v)
+{
+	return kw_tls_version_common(pc, v, false);
+}
+
 static int kw_pkt_data(struct pctx *pc, char *v)
 {
 	pc->cur_list = YS_BUF_PACKET;
@@ -1979,6 +2051,8 @@ static const struct {
 	{ "urilen", kw_urilen },
 	{ "app-layer-protocol", kw_app_layer_protocol },
 	{ "pkt_data", kw_pkt_data },
+	{ "ssl_version", kw_ssl_version },
+	{ "tls.version", kw_tls_version },
 	{ "dotprefix", kw_dotprefix },
 	{ "prefilter", kw_noop },
 	{ "http_uri", kw_http_uri },
@@ -2012,8 +2086,6 @@ static const struct {
 	{ "decode-event", "decoder events not implemented" },
 	{ "stream-event", "stream events not implemented" },
 	{ "ssl_state", "TLS handshake state not implemented" },
-	{ "ssl_version", "TLS version matching not implemented" },
-	{ "tls.version", "TLS version matching not implemented" },
 	{ "tls.certs", "certificate chain buffer not implemented" },
 	{ "tls_cert_notbefore", "certificate validity not implemented" },
 	{ "tls_cert_notafter", "certificate validity not implemented" },

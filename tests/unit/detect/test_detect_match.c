@@ -424,6 +424,26 @@ static void test_app_buffers(void **state)
 	assert_true(fired(&e, 7));
 	env_free(&e);
 
+	/* ssl_version / tls.version on the negotiated version */
+	env_init(&e, "alert tls any any -> any any (ssl_version:tls1.0,sslv3; sid:8;)\n"
+		     "alert tls any any -> any any (tls.version:1.2; sid:9;)\n"
+		     "alert tls any any -> any any (ssl_version:!tls1.2; sid:10;)\n");
+	mkpkt(&p, IPPROTO_TCP, "10.0.0.2", 443, "10.0.0.1", 1234, "xx", 2);
+	ys_inspect_reset(&in);
+	in.app_proto = YS_APP_TLS;
+	ys_inspect_add(&in, YS_BUF_TLS_VERSION, (const uint8_t *)"1.2", 3, YS_BUF_F_TO_CLIENT, 0);
+	run(&e, &p, &in);
+	assert_false(fired(&e, 8));
+	assert_true(fired(&e, 9));
+	assert_false(fired(&e, 10)); /* listed and negated */
+	ys_inspect_reset(&in);
+	in.app_proto = YS_APP_TLS;
+	ys_inspect_add(&in, YS_BUF_TLS_VERSION, (const uint8_t *)"3.0", 3, YS_BUF_F_TO_CLIENT, 1);
+	run(&e, &p, &in);
+	assert_true(fired(&e, 8));
+	assert_false(fired(&e, 9));
+	env_free(&e);
+
 	env_init(&e, "alert dns any any -> any any (dns.query; dotprefix; "
 		     "content:\".bad.example\"; endswith; sid:3;)\n");
 	mkpkt(&p, IPPROTO_UDP, "10.0.0.1", 1234, "10.0.0.2", 53, "q", 1);
