@@ -81,9 +81,9 @@ static int ys_bpf_attach(struct ys_bpf *b, const char *ifname, const char *mode,
 		if (ret == 0)
 			return 0;
 		if (ret == -EBUSY || ret == -EEXIST) {
+			/* Short enough to stay one greppable string. */
 			snprintf(err, errlen,
-				 "%s already has an XDP program (remove it, e.g. "
-				 "'ip link set dev %s xdp off', or disable capture.xdp)",
+				 "%s has an XDP program already (ip link set dev %s xdp off)",
 				 ifname, ifname);
 			return ret;
 		}
