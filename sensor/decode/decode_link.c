@@ -79,12 +79,43 @@ int ys_dec_link(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
 	}
 }
 
+static bool ys_is_vlan_type(uint16_t type)
+{
+	return type == YS_ETH_VLAN || type == YS_ETH_QINQ || type == YS_ETH_QINQ9100;
+}
+
+/*
+ * Step over the 802.1Q/802.1ad tag stack that *TYPE announces at *P, leaving in
+ * *TYPE the ethertype after it. One stack holds at most YS_MAX_VLANS tags; they
+ * go to pkt->vlan only if no outer frame had any. Returns 0, or the failure.
+ */
+static int ys_dec_vlan_tags(struct ys_decoder *dec, struct ys_packet *pkt, uint16_t *type,
+			    const uint8_t **p, uint32_t *len)
+{
+	unsigned tags = 0;
+	bool record = pkt->vlan_count == 0;
+
+	while (ys_is_vlan_type(*type)) {
+		if (tags == YS_MAX_VLANS)
+			return ys_dec_fail(dec, pkt, YS_DEC_VLAN_TOO_DEEP);
+		if (*len < 4)
+			return ys_dec_fail(dec, pkt, YS_DEC_VLAN_TRUNCATED);
+		if (record)
+			pkt->vlan[pkt->vlan_count++] = ys_rd16(*p) & 0x0fff;
+		tags++;
+		*type = ys_rd16(*p + 2);
+		*p += 4;
+		*len -= 4;
+	}
+	if (tags)
+		dec->st.vlan++;
+	return 0;
+}
+
 int ys_dec_ethernet(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p, uint32_t len)
 {
 	uint16_t type;
-	unsigned tags = 0;
-	/* Tags of this frame go to pkt->vlan only if no outer frame had any. */
-	bool record = pkt->vlan_count == 0;
+	int ret;
 
 	if (++dec->link_nest > YS_MAX_LINK_NEST)
 		return ys_dec_fail(dec, pkt, YS_DEC_TUNNEL_TOO_DEEP);
@@ -93,20 +124,9 @@ int ys_dec_ethernet(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t
 	type = ys_rd16(p + 12);
 	p += YS_ETH_HLEN;
 	len -= YS_ETH_HLEN;
-	while (type == YS_ETH_VLAN || type == YS_ETH_QINQ || type == YS_ETH_QINQ9100) {
-		if (tags == YS_MAX_VLANS)
-			return ys_dec_fail(dec, pkt, YS_DEC_VLAN_TOO_DEEP);
-		if (len < 4)
-			return ys_dec_fail(dec, pkt, YS_DEC_VLAN_TRUNCATED);
-		if (record)
-			pkt->vlan[pkt->vlan_count++] = ys_rd16(p) & 0x0fff;
-		tags++;
-		type = ys_rd16(p + 2);
-		p += 4;
-		len -= 4;
-	}
-	if (tags)
-		dec->st.vlan++;
+	ret = ys_dec_vlan_tags(dec, pkt, &type, &p, &len);
+	if (ret)
+		return ret;
 	if (type < 0x0600) {
 		/* 802.3 length field: LLC/SNAP (STP, CDP...), never IP for us. */
 		dec->st.non_ip++;
@@ -193,16 +213,14 @@ int ys_dec_ethertype(struct ys_decoder *dec, struct ys_packet *pkt, uint16_t typ
 		return ys_dec_ipv6(dec, pkt, p, len);
 	case YS_ETH_VLAN:
 	case YS_ETH_QINQ:
-	case YS_ETH_QINQ9100:
-		/* A tag right after SLL/HDLC: decode as an Ethernet payload would. */
-		if (len < 4)
-			return ys_dec_fail(dec, pkt, YS_DEC_VLAN_TRUNCATED);
-		if (pkt->vlan_count < YS_MAX_VLANS)
-			pkt->vlan[pkt->vlan_count++] = ys_rd16(p) & 0x0fff;
-		else
-			return ys_dec_fail(dec, pkt, YS_DEC_VLAN_TOO_DEEP);
-		dec->st.vlan++;
-		return ys_dec_ethertype(dec, pkt, ys_rd16(p + 2), p + 4, len - 4);
+	case YS_ETH_QINQ9100: {
+		/* Tags right after SLL/HDLC: the same stack rules as in an Ethernet frame. */
+		int ret = ys_dec_vlan_tags(dec, pkt, &type, &p, &len);
+
+		if (ret)
+			return ret;
+		return ys_dec_ethertype(dec, pkt, type, p, len);
+	}
 	case YS_ETH_MPLS:
 	case YS_ETH_MPLS_MC:
 		return ys_dec_mpls(dec, pkt, p, len);

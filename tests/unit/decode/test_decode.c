@@ -285,6 +285,48 @@ static void test_link_types(void **state)
 	assert_int_equal(t->pkt.decode_error, YS_DEC_LINK_TRUNCATED);
 }
 
+/* Tags right after a Linux SLL header: the Ethernet stack rules, and the vlan
+ * counter counts the tagged packet once however many tags it has. */
+static void test_sll_vlan_stack(void **state)
+{
+	struct tctx *t = *state;
+	struct pb p = { .n = 0 }, ip4 = { .n = 0 };
+	const uint16_t ids[] = { 200, 300, 400 };
+	size_t off, udp;
+
+	off = pb_ipv4(&ip4, "10.0.0.1", "10.0.0.2", 17, 1, 0);
+	udp = pb_udp(&ip4, 1234, 53);
+	pb_put(&ip4, "x", 1);
+	pb_udp_fix(&ip4, udp, off);
+	pb_ipv4_fix(&ip4, off);
+	for (int ntags = 2; ntags <= 3; ntags++) {
+		uint64_t vlan_before = ys_decoder_stats(t->dec)->vlan;
+
+		p.n = 0;
+		pb_u16(&p, 0);
+		pb_u16(&p, 1);
+		pb_u16(&p, 6);
+		pb_put(&p, "\1\2\3\4\5\6\0\0", 8);
+		pb_u16(&p, 0x88a8);
+		for (int i = 0; i < ntags; i++) {
+			pb_u16(&p, ids[i]);
+			pb_u16(&p, i + 1 < ntags ? 0x8100 : 0x0800);
+		}
+		pb_put(&p, ip4.b, ip4.n);
+		if (ntags == 3) {
+			assert_int_equal(run(t, &p, YS_LINK_SLL), -EINVAL);
+			assert_int_equal(t->pkt.decode_error, YS_DEC_VLAN_TOO_DEEP);
+			continue;
+		}
+		assert_int_equal(run(t, &p, YS_LINK_SLL), 0);
+		assert_int_equal(t->pkt.vlan_count, 2);
+		assert_int_equal(t->pkt.vlan[0], 200);
+		assert_int_equal(t->pkt.vlan[1], 300);
+		assert_int_equal(t->pkt.dport, 53);
+		assert_int_equal(ys_decoder_stats(t->dec)->vlan - vlan_before, 1);
+	}
+}
+
 static void test_non_ip(void **state)
 {
 	struct tctx *t = *state;
@@ -1056,6 +1098,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ethernet_ipv4_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ethernet_padding_trimmed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan_and_qinq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sll_vlan_stack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_ip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vxlan_geneve_inner_vlan, setup, teardown),
