@@ -124,6 +124,13 @@ static void ys_fig(struct ys_sb *sb, const char *name, json_int_t v)
 	ys_sb_fmt(sb, "<b class=\"fig\" data-figure=\"%s\">%lld</b>", name, (long long)v);
 }
 
+/* The figure EV.SEC.KEY, tagged with that path (the common case: one name, no mismatch). */
+static void ys_fig_at(struct ys_sb *sb, const json_t *ev, const char *sec, const char *key)
+{
+	ys_sb_fmt(sb, "<b class=\"fig\" data-figure=\"%s.%s\">%lld</b>", sec, key,
+		  (long long)ys_int(ev, sec, key));
+}
+
 /* A time as stored (RFC 3339 UTC), shown without the microseconds. */
 static void ys_time(struct ys_sb *sb, const char *t)
 {
@@ -265,15 +272,15 @@ static void ys_intrusion(struct ys_sb *sb, const json_t *ev)
 	ys_sb_raw(sb, "<h2>8.1.3.3 入侵防范 <i>Intrusion prevention</i></h2>");
 	ys_sb_raw(sb, "<p>a)、b) 关键网络节点检测到的攻击行为 <i>attacks detected at key network "
 		      "nodes</i>: ");
-	ys_fig(sb, "attacks.total", ys_int(ev, "attacks", "total"));
+	ys_fig_at(sb, ev, "attacks", "total");
 	ys_sb_raw(sb, " 条告警 <i>alerts</i>；其中来自外部地址 <i>from external sources</i> ");
-	ys_fig(sb, "attacks.external", ys_int(ev, "attacks", "external"));
+	ys_fig_at(sb, ev, "attacks", "external");
 	ys_sb_raw(sb, "，来自内部地址 <i>from internal sources</i> ");
-	ys_fig(sb, "attacks.internal", ys_int(ev, "attacks", "internal"));
+	ys_fig_at(sb, ev, "attacks", "internal");
 	ys_sb_raw(sb, "；不同攻击源 <i>distinct sources</i> ");
-	ys_fig(sb, "attacks.sources", ys_int(ev, "attacks", "sources"));
+	ys_fig_at(sb, ev, "attacks", "sources");
 	ys_sb_raw(sb, "，受攻击目标 <i>distinct targets</i> ");
-	ys_fig(sb, "attacks.targets", ys_int(ev, "attacks", "targets"));
+	ys_fig_at(sb, ev, "attacks", "targets");
 	ys_sb_raw(sb, "。</p>");
 
 	ys_sb_raw(sb,
@@ -306,7 +313,7 @@ static void ys_intrusion(struct ys_sb *sb, const json_t *ev)
 		      "target, time</i></h3>");
 	if (json_is_true(json_object_get(a, "truncated"))) {
 		ys_sb_raw(sb, "<p class=\"note\">列出最早的 ");
-		ys_fig(sb, "attacks.listed", ys_int(ev, "attacks", "listed"));
+		ys_fig_at(sb, ev, "attacks", "listed");
 		ys_sb_raw(sb, " 条，全部记录可在控制台告警检索中导出 <i>the earliest records are "
 			      "listed; all "
 			      "are searchable in the console</i>。</p>");
@@ -338,7 +345,7 @@ static void ys_intrusion(struct ys_sb *sb, const json_t *ev)
 	ys_sb_raw(sb,
 		  "<h3>d) 严重入侵事件报警 <i>Alarms for serious intrusions</i></h3><p>本期事件 "
 		  "<i>incidents in period</i> ");
-	ys_fig(sb, "alarms.total", ys_int(ev, "alarms", "total"));
+	ys_fig_at(sb, ev, "alarms", "total");
 	ys_sb_raw(sb, "：红色 <i>red</i> ");
 	ys_fig(sb, "alarms.red", ys_int(al, "by_level", "red"));
 	ys_sb_raw(sb, "，橙色 <i>orange</i> ");
@@ -406,19 +413,19 @@ static void ys_audit(struct ys_sb *sb, const json_t *ev)
 	ys_verdict(sb, ok, "校验通过，记录未被修改或删除",
 		   "chain verified, no record altered or removed", "校验失败", "chain broken");
 	ys_sb_raw(sb, "；审计记录总数 <i>records</i> ");
-	ys_fig(sb, "audit.records", ys_int(ev, "audit", "records"));
+	ys_fig_at(sb, ev, "audit", "records");
 	ys_sb_raw(sb, "，最早记录 <i>first record</i> ");
 	ys_time(sb, ys_str(au, "first_record"));
 	if (!ok) {
 		ys_sb_raw(sb, "；首个异常记录 <i>first bad record</i> ");
-		ys_fig(sb, "audit.first_bad", ys_int(ev, "audit", "first_bad"));
+		ys_fig_at(sb, ev, "audit", "first_bad");
 		ys_sb_raw(sb, "（");
 		ys_sb_esc(sb, ys_str(au, "reason"));
 		ys_sb_raw(sb, "）");
 	}
 	ys_sb_raw(sb, "。</p><p>a)、b) 本期审计的用户行为与安全事件处置 <i>audited user actions in "
 		      "period</i>: ");
-	ys_fig(sb, "audit.in_period", ys_int(ev, "audit", "in_period"));
+	ys_fig_at(sb, ev, "audit", "in_period");
 	ys_sb_raw(sb, "</p><table><tr><th>操作 <i>Action</i></th><th>次数 <i>Count</i></th></tr>");
 	json_array_foreach(json_object_get(au, "by_action"), i, r)
 	{
@@ -459,15 +466,15 @@ static void ys_central(struct ys_sb *sb, const json_t *ev)
 	ys_sb_raw(sb, "<h2>8.1.5.4 集中管控 <i>Centralised management</i></h2>");
 	ys_sb_raw(sb, "<p>c) 安全设备运行状况集中监测 <i>central monitoring of sensors</i>: 传感器 "
 		      "<i>sensors</i> ");
-	ys_fig(sb, "sensors.total", ys_int(ev, "sensors", "total"));
+	ys_fig_at(sb, ev, "sensors", "total");
 	ys_sb_raw(sb, "，正常 <i>reporting</i> ");
-	ys_fig(sb, "sensors.ok", ys_int(ev, "sensors", "ok"));
+	ys_fig_at(sb, ev, "sensors", "ok");
 	ys_sb_raw(sb, "，静默 <i>silent</i> ");
-	ys_fig(sb, "sensors.silent", ys_int(ev, "sensors", "silent"));
+	ys_fig_at(sb, ev, "sensors", "silent");
 	ys_sb_raw(sb, "，无心跳记录 <i>without heartbeat</i> ");
-	ys_fig(sb, "sensors.no_heartbeat", ys_int(ev, "sensors", "no_heartbeat"));
+	ys_fig_at(sb, ev, "sensors", "no_heartbeat");
 	ys_sb_raw(sb, "；本期上报告警的传感器 <i>sensors reporting alerts in period</i> ");
-	ys_fig(sb, "sensors.with_alerts", ys_int(ev, "sensors", "with_alerts"));
+	ys_fig_at(sb, ev, "sensors", "with_alerts");
 	ys_sb_raw(sb, "，覆盖机架 <i>racks covered</i> ");
 	ys_fig(sb, "sensors.racks", (json_int_t)json_array_size(json_object_get(se, "racks")));
 	ys_sb_raw(
@@ -508,18 +515,18 @@ static void ys_central(struct ys_sb *sb, const json_t *ev)
 
 	ys_sb_raw(sb,
 		  "<p>d) 审计数据集中留存 <i>central retention</i>: 配置留存 <i>configured</i> ");
-	ys_fig(sb, "retention.configured_days", ys_int(ev, "retention", "configured_days"));
+	ys_fig_at(sb, ev, "retention", "configured_days");
 	ys_sb_raw(sb, " 天 <i>days</i>（法定要求不少于 <i>legal minimum</i> ");
-	ys_fig(sb, "retention.required_days", ys_int(ev, "retention", "required_days"));
+	ys_fig_at(sb, ev, "retention", "required_days");
 	ys_sb_raw(sb, " 天）：");
 	ys_verdict(sb, json_is_true(json_object_get(re, "policy_ok")), "符合", "meets the minimum",
 		   "不足", "below the minimum");
 	ys_sb_raw(sb, "；库中告警 <i>alerts held</i> ");
-	ys_fig(sb, "retention.alerts_stored", ys_int(ev, "retention", "alerts_stored"));
+	ys_fig_at(sb, ev, "retention", "alerts_stored");
 	ys_sb_raw(sb, " 条，最早 <i>oldest</i> ");
 	ys_time(sb, ys_str(re, "oldest_alert"));
 	ys_sb_raw(sb, "，覆盖 <i>spanning</i> ");
-	ys_fig(sb, "retention.held_days", ys_int(ev, "retention", "held_days"));
+	ys_fig_at(sb, ev, "retention", "held_days");
 	ys_sb_raw(sb, " 天 <i>days</i>。</p>");
 
 	ys_sb_raw(sb,
@@ -589,16 +596,16 @@ static void ys_cloud(struct ys_sb *sb, const json_t *ev)
 		  "<h2>8.2.3.2 云计算安全扩展 · 入侵防范 <i>Cloud extension: intrusion "
 		  "prevention</i></h2><p>a) 检测到攻击的云服务客户（租户） <i>cloud tenants with "
 		  "attacks detected</i>: ");
-	ys_fig(sb, "cloud.tenants_attacked", ys_int(ev, "cloud", "tenants_attacked"));
+	ys_fig_at(sb, ev, "cloud", "tenants_attacked");
 	ys_sb_raw(sb, "；b) 虚拟网络（VXLAN/GENEVE 覆盖网络）中检测到的攻击 <i>attacks seen in "
 		      "overlay networks</i>: ");
-	ys_fig(sb, "cloud.overlay_alerts", ys_int(ev, "cloud", "overlay_alerts"));
+	ys_fig_at(sb, ev, "cloud", "overlay_alerts");
 	ys_sb_raw(sb,
 		  "；c) 内部主机之间（东西向）的异常流量告警 <i>east-west alerts between internal "
 		  "hosts</i>: ");
-	ys_fig(sb, "cloud.east_west_alerts", ys_int(ev, "cloud", "east_west_alerts"));
+	ys_fig_at(sb, ev, "cloud", "east_west_alerts");
 	ys_sb_raw(sb, "（");
-	ys_fig(sb, "cloud.east_west_pairs", ys_int(ev, "cloud", "east_west_pairs"));
+	ys_fig_at(sb, ev, "cloud", "east_west_pairs");
 	ys_sb_raw(
 		sb,
 		" 对主机 <i>host pairs</i>）；d) 告警见 8.1.3.3 d) <i>alarms: see 8.1.3.3 d)</i>。"
