@@ -17,6 +17,7 @@
  * needs them. That copy is the only one on this path and needs no allocation.
  */
 #include "capture.h"
+#include "capture_wake.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,7 +26,6 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,11 +295,7 @@ static void ys_afp_fill(struct ys_capture *c, struct tpacket3_hdr *h, struct ys_
 
 static int ys_afp_next(struct ys_capture *c, struct ys_frame *fr, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = c->fd, .events = POLLIN },
-		{ .fd = c->wake_fd, .events = POLLIN },
-	};
-	uint64_t drain;
+	int ret;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (c->cur && c->left == 0)
@@ -315,18 +311,9 @@ static int ys_afp_next(struct ys_capture *c, struct ys_frame *fr, int timeout_ms
 		}
 		if (attempt)
 			break;
-		if (poll(pfd, 2, timeout_ms) < 0) {
-			if (errno == EINTR)
-				return 0;
-			return -errno;
-		}
-		if (pfd[0].revents & (POLLERR | POLLNVAL))
-			return -EIO;
-		if (pfd[1].revents & POLLIN) {
-			if (read(c->wake_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
-				return -errno;
-			return -EINTR; /* breakloop() */
-		}
+		ret = ys_capture_wait(c->fd, c->wake_fd, timeout_ms);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -348,13 +335,7 @@ static int ys_afp_stats(struct ys_capture *c, struct ys_capture_stats *out)
 
 static void ys_afp_breakloop(struct ys_capture *c)
 {
-	uint64_t one = 1;
-
-	/* write(2) is async-signal-safe; the count stays until next() reads it,
-	 * so a breakloop() just before next() blocks is not lost. */
-	if (write(c->wake_fd, &one, sizeof(one)) < 0) {
-		/* nothing to do: the flag alone ends the next wait */
-	}
+	ys_capture_wake(c->wake_fd);
 }
 
 const struct ys_capture_ops ys_capture_afpacket = {

@@ -23,12 +23,12 @@
  * stays valid until the next call as capture.h promises.
  */
 #include "capture.h"
+#include "capture_wake.h"
 
 #include <errno.h>
 #include <net/if.h> /* before the linux/ headers, which defer to it */
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,11 +331,7 @@ static void ys_xsk_frame(struct ys_capture *c, const struct xdp_desc *d, struct 
 
 static int ys_xsk_next(struct ys_capture *c, struct ys_frame *fr, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = xsk_socket__fd(c->xsk), .events = POLLIN },
-		{ .fd = c->wake_fd, .events = POLLIN },
-	};
-	uint64_t drain;
+	int ret;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (c->batch_pos == c->batch_n) {
@@ -351,16 +347,9 @@ static int ys_xsk_next(struct ys_capture *c, struct ys_frame *fr, int timeout_ms
 		}
 		if (attempt)
 			break;
-		/* poll() also kicks the kernel when the fill ring asks for a wakeup. */
-		if (poll(pfd, 2, timeout_ms) < 0)
-			return errno == EINTR ? 0 : -errno;
-		if (pfd[0].revents & (POLLERR | POLLNVAL))
-			return -EIO;
-		if (pfd[1].revents & POLLIN) {
-			if (read(c->wake_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
-				return -errno;
-			return -EINTR; /* breakloop() */
-		}
+		ret = ys_capture_wait(xsk_socket__fd(c->xsk), c->wake_fd, timeout_ms);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -381,12 +370,7 @@ static int ys_xsk_stats(struct ys_capture *c, struct ys_capture_stats *out)
 
 static void ys_xsk_breakloop(struct ys_capture *c)
 {
-	uint64_t one = 1;
-
-	/* write(2) is async-signal-safe; the count stays until next() reads it. */
-	if (write(c->wake_fd, &one, sizeof(one)) < 0) {
-		/* counter saturated: a wakeup is already pending */
-	}
+	ys_capture_wake(c->wake_fd);
 }
 
 const struct ys_capture_ops ys_capture_afxdp = {
