@@ -538,6 +538,8 @@ int ys_detect_groups_build(struct ys_detect_engine *eng)
 		const struct ys_sig *s = eng->sigs[i];
 		if (s->fp_sm < 0)
 			eng->stats.pcre_only++;
+		if (s->flags & YS_SIG_F_IPONLY)
+			eng->has_iponly = true;
 		if (s->fp_sm >= 0 && s->fp_buf == YS_BUF_PACKET) {
 			const uint8_t *p;
 			uint32_t len;

@@ -309,6 +309,7 @@ enum ys_pclass { YS_PC_TCP = 0, YS_PC_UDP, YS_PC_ICMP, YS_PC_ICMP6, YS_PC_OTHER,
 #define YS_SIG_F_IPV4_ONLY  (1u << 5)
 #define YS_SIG_F_IPV6_ONLY  (1u << 6)
 #define YS_SIG_F_REQ_PACKET (1u << 7) /* dsize: inspects packets, not the stream */
+#define YS_SIG_F_IPONLY	    (1u << 8) /* only addresses: once per flow direction (Suricata IP-only) */
 
 struct ys_sig {
 	struct ys_sig_info info;
@@ -413,6 +414,7 @@ struct ys_detect_engine {
 	uint32_t napp_nofp;
 	ys_detect_scan_hook_fn scan_hook; /* benchmark only */
 	void *scan_hook_user;
+	bool has_iponly;	 /* some rules are IP-only: flows need state for them */
 	uint32_t stream_overlap; /* longest fast pattern - 1: stream bytes rescanned */
 
 	void *proto_scratch; /* hs_scratch_t * allocated against every database */
@@ -454,6 +456,7 @@ struct ys_detect_flow {
 	int64_t *ints;
 	uint8_t *int_set;
 	bool passed;
+	bool iponly_done[2]; /* IP-only rules already run for this direction */
 	/* app-layer alerts already given: (sig idx, tx id) pairs */
 	struct {
 		uint32_t sig;

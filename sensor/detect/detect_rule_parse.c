@@ -2515,6 +2515,17 @@ static int finish(struct pctx *pc)
 		}
 	}
 	s->fi_order = fi_set && !fi_read ? 3 : fi_set && fi_read ? 2 : fi_read ? 1 : 0;
+	/*
+	 * Suricata's IP-only rules: nothing but addresses (ports any for TCP and
+	 * UDP), no protocol, payload, packet or flow keyword, flowbits only
+	 * written. Suricata runs them once per flow and direction, on the first
+	 * packet; so do we (see ys_detect_inspect()).
+	 */
+	bool ports_any = s->sp.any && s->dp.any;
+	if (s->app_proto == YS_APP_UNKNOWN && s->nsms == 0 && s->npms == 0 && s->nfis == 0 &&
+	    !s->flow && !fb_read && ports_any &&
+	    !(s->flags & (YS_SIG_F_TCP_PKT | YS_SIG_F_TCP_STREAM)))
+		s->flags |= YS_SIG_F_IPONLY;
 	s->nbyte_vars = pc->nvars;
 	if (s->info.gid == 0)
 		s->info.gid = 1;

@@ -31,6 +31,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#define YS_DETECT_PACKET_ALERT_MAX 15
+
 struct pending {
 	uint32_t sig;
 	const uint8_t *payload;
@@ -49,7 +51,8 @@ struct ys_detect_ctx {
 	uint32_t ncand;
 	struct pending *alerts;
 	uint32_t nalerts;
-	uint8_t *xbuf; /* transformed buffer (dotprefix) */
+	uint64_t discarded; /* alerts past the per-packet maximum */
+	uint8_t *xbuf;	    /* transformed buffer (dotprefix) */
 	uint32_t xcap;
 	const struct ys_detect_group *cur; /* group being scanned (callback) */
 };
@@ -398,6 +401,16 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 			if ((s->buf_mask & present) == s->buf_mask)
 				cand_add(ctx, eng->app_nofp[i]);
 		}
+	/* IP-only rules run on the first packet of each flow direction only */
+	bool iponly_skip = false;
+	if (eng->has_iponly && pkt->flow && (pkt->flags & (YS_PKT_TO_SERVER | YS_PKT_TO_CLIENT))) {
+		if (!df)
+			df = ys_detect_flow_get(pkt->flow, eng);
+		if (df) {
+			iponly_skip = df->iponly_done[dir];
+			df->iponly_done[dir] = true;
+		}
+	}
 	if (ctx->ncand == 0)
 		return 0;
 	if (ctx->ncand > 1)
@@ -406,6 +419,9 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 	for (uint32_t c = 0; c < ctx->ncand; c++) {
 		const struct ys_sig *s = eng->sigs[ctx->cand[c]];
 		struct pending pa;
+
+		if (iponly_skip && (s->flags & YS_SIG_F_IPONLY))
+			continue;
 
 		if ((s->nfbs || s->nfis) && !df && pkt->flow)
 			df = ys_detect_flow_get(pkt->flow, eng);
@@ -440,6 +456,12 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 			continue;
 		pa.sig = s->idx;
 		ctx->alerts[ctx->nalerts++] = pa;
+	}
+	/* Suricata's detect.packet-alert-max (default 15): the highest ranked
+	 * alerts of a packet are kept, the others are counted as discarded. */
+	if (ctx->nalerts > YS_DETECT_PACKET_ALERT_MAX) {
+		ctx->discarded += ctx->nalerts - YS_DETECT_PACKET_ALERT_MAX;
+		ctx->nalerts = YS_DETECT_PACKET_ALERT_MAX;
 	}
 	for (uint32_t i = 0; i < ctx->nalerts; i++) {
 		const struct pending *p = &ctx->alerts[i];

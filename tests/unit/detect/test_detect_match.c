@@ -366,6 +366,58 @@ static void test_pass_rule(void **state)
 	env_free(&e);
 }
 
+static void test_iponly_once_per_direction(void **state)
+{
+	struct t_env e;
+	struct ys_packet p;
+	int n1 = 0, n2 = 0;
+	env_init(&e, "alert ip 10.0.0.1 any -> any any (msg:\"ip-only\"; sid:1;)\n"
+		     "alert ip any any <> any any (msg:\"ip-only both\"; sid:2;)\n"
+		     "alert ip 10.0.0.1 any -> any any (ttl:64; sid:3;)\n");
+	assert_true(e.eng->sigs[0]->flags & YS_SIG_F_IPONLY);
+	for (int i = 0; i < 3; i++) {
+		mkpkt(&p, IPPROTO_TCP, "10.0.0.1", 1234, "10.0.0.2", 80, NULL, 0);
+		p.flow = &e.flow;
+		run(&e, &p, NULL);
+		n1 += fired(&e, 1);
+		n2 += fired(&e, 2);
+		assert_true(fired(&e, 3)); /* ttl: a packet rule, every packet */
+	}
+	for (int i = 0; i < 2; i++) {
+		mkpkt(&p, IPPROTO_TCP, "10.0.0.2", 80, "10.0.0.1", 1234, NULL, 0);
+		p.flags = YS_PKT_TO_CLIENT;
+		p.flow = &e.flow;
+		run(&e, &p, NULL);
+		n2 += fired(&e, 2);
+	}
+	assert_int_equal(n1, 1); /* first to-server packet only */
+	assert_int_equal(n2, 2); /* once per direction */
+	/* without a flow, every packet is inspected */
+	mkpkt(&p, IPPROTO_UDP, "10.0.0.1", 1, "10.0.0.2", 2, NULL, 0);
+	run(&e, &p, NULL);
+	assert_true(fired(&e, 1));
+	env_free(&e);
+}
+
+static void test_packet_alert_max(void **state)
+{
+	struct t_env e;
+	char rules[4096];
+	size_t o = 0;
+	for (int i = 1; i <= 20; i++)
+		o += (size_t)snprintf(
+			rules + o, sizeof(rules) - o,
+			"alert tcp any any -> any any (content:\"x\"; priority:%d; sid:%d;)\n",
+			i <= 5 ? 3 : 1, i);
+	env_init(&e, rules);
+	TCP_PAY(&e, "x");
+	assert_int_equal(e.n, 15);	/* Suricata's default detect.packet-alert-max */
+	assert_int_equal(e.sids[0], 6); /* priority 1 rules first, in load order */
+	assert_int_equal(e.sids[14], 20);
+	assert_false(fired(&e, 1)); /* the priority 3 rules are the ones dropped */
+	env_free(&e);
+}
+
 static void test_app_buffers(void **state)
 {
 	struct t_env e;
@@ -466,10 +518,15 @@ int main(void)
 {
 	ys_log_set_level(YS_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_content_modifiers), cmocka_unit_test(test_pcre_byte_isdataat),
-		cmocka_unit_test(test_packet_keywords),	  cmocka_unit_test(test_flowbits_and_order),
-		cmocka_unit_test(test_threshold),	  cmocka_unit_test(test_pass_rule),
+		cmocka_unit_test(test_content_modifiers),
+		cmocka_unit_test(test_pcre_byte_isdataat),
+		cmocka_unit_test(test_packet_keywords),
+		cmocka_unit_test(test_flowbits_and_order),
+		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_pass_rule),
 		cmocka_unit_test(test_app_buffers),
+		cmocka_unit_test(test_iponly_once_per_direction),
+		cmocka_unit_test(test_packet_alert_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
