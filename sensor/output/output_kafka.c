@@ -65,6 +65,20 @@ struct ys_sink_kafka {
 	void *stats_user;
 	uint64_t stats_interval_usec, last_stats_usec;
 
+	/* Disk waits (fdatasync of the spool, the last close of a deleted segment)
+	 * happen on a thread of their own: the poll thread must never stall behind
+	 * the disk, or acknowledgements (and the latency) would wait with it. */
+	pthread_t syncer;
+	bool syncer_started;
+	pthread_mutex_t io_lock;
+	pthread_cond_t io_cv;
+	struct {
+		int fd;
+		bool sync; /* fdatasync before close */
+	} io[128];
+	size_t nio;
+	bool io_stop;
+
 	uint32_t *lat; /* histogram, YS_LAT_BUCKETS */
 	uint64_t lat_count, lat_max;
 };
@@ -314,13 +328,67 @@ static void ys_kafka_recreate(struct ys_sink_kafka *k)
 	rd_kafka_destroy(old_rk);
 }
 
+static void ys_kafka_io_run(int fd, bool sync)
+{
+	if (sync && fdatasync(fd))
+		ys_warn(YS_KMOD, "spool fdatasync failed: %s", strerror(errno));
+	close(fd);
+}
+
+/* Hand descriptors to the syncer thread (or, if its queue is full, do it here). */
+static void ys_kafka_io_push(struct ys_sink_kafka *k, const int *fds, size_t n, bool sync)
+{
+	size_t i = 0;
+
+	if (!n)
+		return;
+	pthread_mutex_lock(&k->io_lock);
+	for (; i < n && k->nio < sizeof(k->io) / sizeof(k->io[0]); i++) {
+		k->io[k->nio].fd = fds[i];
+		k->io[k->nio].sync = sync;
+		k->nio++;
+	}
+	pthread_cond_signal(&k->io_cv);
+	pthread_mutex_unlock(&k->io_lock);
+	for (; i < n; i++)
+		ys_kafka_io_run(fds[i], sync);
+}
+
+static void *ys_kafka_syncer(void *arg)
+{
+	struct ys_sink_kafka *k = arg;
+
+	pthread_mutex_lock(&k->io_lock);
+	while (!k->io_stop || k->nio) {
+		int fds[128];
+		bool sync[128];
+		size_t n = k->nio;
+
+		if (!n) {
+			pthread_cond_wait(&k->io_cv, &k->io_lock);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			fds[i] = k->io[i].fd;
+			sync[i] = k->io[i].sync;
+		}
+		k->nio = 0;
+		pthread_mutex_unlock(&k->io_lock);
+		for (size_t i = 0; i < n; i++)
+			ys_kafka_io_run(fds[i], sync[i]);
+		pthread_mutex_lock(&k->io_lock);
+	}
+	pthread_mutex_unlock(&k->io_lock);
+	return NULL;
+}
+
 static void *ys_kafka_thread(void *arg)
 {
 	struct ys_sink_kafka *k = arg;
-	int fds[16];
+	int fds[16], cfds[16];
 
 	while (!atomic_load(&k->stop)) {
-		size_t n;
+		size_t n, nc;
 
 		ys_kafka_serve(k, 5);
 		if (atomic_load(&k->fatal) && ys_mono_usec() >= k->fatal_retry_usec)
@@ -328,13 +396,11 @@ static void *ys_kafka_thread(void *arg)
 		pthread_mutex_lock(&k->lock);
 		ys_kafka_drain(k);
 		n = ys_spool_sync(k->spool, ys_mono_usec(), fds, sizeof(fds) / sizeof(fds[0]));
+		nc = ys_spool_take_closing(k->spool, cfds, sizeof(cfds) / sizeof(cfds[0]));
 		pthread_mutex_unlock(&k->lock);
-		/* fsync outside the lock: writers keep appending meanwhile */
-		for (size_t i = 0; i < n; i++) {
-			if (fdatasync(fds[i]))
-				ys_warn(YS_KMOD, "spool fdatasync failed: %s", strerror(errno));
-			close(fds[i]);
-		}
+		/* writers keep appending and acks keep coming while the disk works */
+		ys_kafka_io_push(k, fds, n, true);
+		ys_kafka_io_push(k, cfds, nc, false);
 	}
 	return NULL;
 }
@@ -504,6 +570,13 @@ static void ys_sink_kafka_free(void *sink)
 		atomic_store(&k->stop, true);
 		pthread_join(k->thread, NULL);
 	}
+	if (k->syncer_started) {
+		pthread_mutex_lock(&k->io_lock);
+		k->io_stop = true;
+		pthread_cond_signal(&k->io_cv);
+		pthread_mutex_unlock(&k->io_lock);
+		pthread_join(k->syncer, NULL);
+	}
 	if (k->rk) {
 		/* what is still with librdkafka goes back to the spool (purge reports
 		 * arrive through the delivery callback), so the next start sends it */
@@ -527,6 +600,8 @@ static void ys_sink_kafka_free(void *sink)
 	if (k->conf_tmpl)
 		rd_kafka_conf_destroy(k->conf_tmpl);
 	pthread_mutex_destroy(&k->lock);
+	pthread_mutex_destroy(&k->io_lock);
+	pthread_cond_destroy(&k->io_cv);
 	free(k->drainbuf);
 	free(k->lat);
 	free(k->topic);
@@ -710,6 +785,8 @@ void *ys_sink_kafka_new(const struct ys_conf *node, const struct ys_sensor_ident
 		return NULL;
 	}
 	pthread_mutex_init(&k->lock, NULL);
+	pthread_mutex_init(&k->io_lock, NULL);
+	pthread_cond_init(&k->io_cv, NULL);
 	k->topic = strdup(ys_conf_str(node, "topic", "yunshao.alerts"));
 	k->stats_topic = strdup(ys_conf_str(node, "stats-topic", "yunshao.sensor-stats"));
 	k->sensor_id = ys_strdup_or(id ? id->id : NULL, "unknown");
@@ -828,6 +905,12 @@ void *ys_sink_kafka_new(const struct ys_conf *node, const struct ys_sensor_ident
 		goto out_free;
 	}
 
+	if (pthread_create(&k->syncer, NULL, ys_kafka_syncer, k)) {
+		snprintf(err, errlen, "outputs.kafka: cannot start thread");
+		rc = -EAGAIN;
+		goto out_free;
+	}
+	k->syncer_started = true;
 	if (pthread_create(&k->thread, NULL, ys_kafka_thread, k)) {
 		snprintf(err, errlen, "outputs.kafka: cannot start thread");
 		rc = -EAGAIN;

@@ -73,6 +73,11 @@ struct ys_spool {
 	uint64_t appended, acked, recovered, dropped, corrupt;
 	uint64_t dropped_by_sev[YS_SPOOL_LANES + 1];
 	uint64_t last_full_log_usec, drops_since_log;
+	/* descriptors of deleted segments, closed by the owner outside its lock:
+	 * the last close of a big unlinked file frees its pages and may wait for
+	 * their writeback, which must not stall writers */
+	int closing[64];
+	size_t nclosing;
 };
 
 /* little-endian helpers: the spool is read back only by the machine that wrote it,
@@ -253,7 +258,10 @@ static void ys_spool_seg_unlink(struct ys_spool *sp, struct ys_spool_seg *seg)
 	if (unlink(path) && errno != ENOENT)
 		ys_warn(YS_SPOOL_MOD, "cannot delete %s: %s", path, strerror(errno));
 	if (seg->fd >= 0) {
-		close(seg->fd);
+		if (sp->nclosing < sizeof(sp->closing) / sizeof(sp->closing[0]))
+			sp->closing[sp->nclosing++] = seg->fd;
+		else
+			close(seg->fd);
 		seg->fd = -1;
 	}
 	if (seg->ackfd >= 0) {
@@ -595,6 +603,16 @@ void ys_spool_nack(struct ys_spool *sp, uint64_t id, bool fatal)
 	sp->queued++;
 	if (idx < seg->cursor)
 		seg->cursor = idx;
+}
+
+size_t ys_spool_take_closing(struct ys_spool *sp, int *fds, size_t maxfds)
+{
+	size_t n = sp->nclosing < maxfds ? sp->nclosing : maxfds;
+
+	memcpy(fds, sp->closing, n * sizeof(fds[0]));
+	memmove(sp->closing, sp->closing + n, (sp->nclosing - n) * sizeof(sp->closing[0]));
+	sp->nclosing -= n;
+	return n;
 }
 
 uint64_t ys_spool_requeue_inflight(struct ys_spool *sp)
@@ -958,6 +976,8 @@ void ys_spool_close(struct ys_spool *sp)
 			ys_spool_seg_unlink(sp, seg);
 		ys_spool_seg_free(seg);
 	}
+	for (size_t i = 0; i < sp->nclosing; i++)
+		close(sp->closing[i]);
 	free(sp->segs);
 	free(sp->dir);
 	free(sp);

@@ -116,6 +116,10 @@ void ys_spool_nack(struct ys_spool *sp, uint64_t id, bool fatal);
  */
 size_t ys_spool_sync(struct ys_spool *sp, uint64_t now_usec, int *fds, size_t maxfds);
 
+/* Descriptors of deleted segments (at most MAXFDS) for the caller to close()
+ * outside its lock; ys_spool_close() closes any left. */
+size_t ys_spool_take_closing(struct ys_spool *sp, int *fds, size_t maxfds);
+
 /* Every in-flight record back to the queue (its producer is gone); those of
  * dropped segments are counted as dropped. Returns how many were re-queued. */
 uint64_t ys_spool_requeue_inflight(struct ys_spool *sp);
