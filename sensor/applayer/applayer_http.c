@@ -464,6 +464,37 @@ static void add_piece(struct ys_inspect *in, enum ys_buf_id id, const struct ys_
 		ys_inspect_add(in, id, sd->built.p + sd->pc[p].off, sd->pc[p].len, fl, tx);
 }
 
+/*
+ * What either direction has once its headers are done, besides the headers
+ * picked by name: the normalised and raw header blocks, the header names and
+ * the start (first line + headers).
+ */
+static void add_side_headers(struct ys_inspect *in, const struct ys_http_side *sd, uint16_t fl,
+			     uint64_t tx)
+{
+	add_piece(in, YS_BUF_HTTP_HEADER, sd, P_HEADER, fl, tx);
+	if (sd->raw.len)
+		ys_inspect_add(in, YS_BUF_HTTP_HEADER_RAW, sd->raw.p, sd->raw.len, fl, tx);
+	add_piece(in, YS_BUF_HTTP_HEADER_NAMES, sd, P_NAMES, fl, tx);
+	add_piece(in, YS_BUF_HTTP_START, sd, P_START, fl, tx);
+}
+
+/* One EACH buffer per header line of SD (at most YS_HTTP_HDR_PIECES). */
+static void add_header_lines(struct ys_inspect *in, const struct ys_http_side *sd,
+			     enum ys_buf_id each, uint16_t fl, uint64_t tx)
+{
+	if (!sd->hdr_done)
+		return;
+	for (uint16_t i = 0; i < sd->nhdr; i++)
+		ys_inspect_add(in, each, sd->built.p + sd->hdr[i].off, sd->hdr[i].len, fl, tx);
+}
+
+/*
+ * All buffers of the transaction so far. Only the per-line header buffers
+ * come in a number the peer chooses, and YS_INSPECT_MAX_BUFS bounds the set:
+ * they go last, the response's (the newer side) before the request's, so
+ * that many request headers cannot push the response's buffers out.
+ */
 static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_inspect *in)
 {
 	const struct ys_http_side *rq = &r->side[0], *rs = &r->side[1];
@@ -482,10 +513,6 @@ static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_i
 
 		add_piece(in, YS_BUF_HTTP_HOST, rq, P_HOST, ts, id);
 		add_hdr(in, YS_BUF_HTTP_HOST_RAW, h, "host", ts, id);
-		add_piece(in, YS_BUF_HTTP_HEADER, rq, P_HEADER, ts, id);
-		if (rq->raw.len)
-			ys_inspect_add(in, YS_BUF_HTTP_HEADER_RAW, rq->raw.p, rq->raw.len, ts, id);
-		add_piece(in, YS_BUF_HTTP_HEADER_NAMES, rq, P_NAMES, ts, id);
 		add_hdr(in, YS_BUF_HTTP_USER_AGENT, h, "user-agent", ts, id);
 		add_hdr(in, YS_BUF_HTTP_COOKIE, h, "cookie", ts, id);
 		add_hdr(in, YS_BUF_HTTP_REFERER, h, "referer", ts, id);
@@ -495,10 +522,7 @@ static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_i
 		add_hdr(in, YS_BUF_HTTP_ACCEPT_LANG, h, "accept-language", ts, id);
 		add_hdr(in, YS_BUF_HTTP_ACCEPT_ENC, h, "accept-encoding", ts, id);
 		add_hdr(in, YS_BUF_HTTP_CONNECTION, h, "connection", ts, id);
-		add_piece(in, YS_BUF_HTTP_START, rq, P_START, ts, id);
-		for (uint16_t i = 0; i < rq->nhdr; i++)
-			ys_inspect_add(in, YS_BUF_HTTP_REQUEST_HEADER, rq->built.p + rq->hdr[i].off,
-				       rq->hdr[i].len, ts, id);
+		add_side_headers(in, rq, ts, id);
 	}
 	if (rq->body_done && rq->body.len) {
 		uint16_t fl = ts | YS_BUF_F_COMPLETE;
@@ -516,23 +540,18 @@ static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_i
 	if (rs->hdr_done) {
 		htp_table_t *h = tx->response_headers;
 
-		add_piece(in, YS_BUF_HTTP_HEADER, rs, P_HEADER, tc, id);
-		if (rs->raw.len)
-			ys_inspect_add(in, YS_BUF_HTTP_HEADER_RAW, rs->raw.p, rs->raw.len, tc, id);
-		add_piece(in, YS_BUF_HTTP_HEADER_NAMES, rs, P_NAMES, tc, id);
 		add_hdr(in, YS_BUF_HTTP_SERVER, h, "server", tc, id);
 		add_hdr(in, YS_BUF_HTTP_LOCATION, h, "location", tc, id);
 		add_hdr(in, YS_BUF_HTTP_CONTENT_TYPE, h, "content-type", tc, id);
 		add_hdr(in, YS_BUF_HTTP_CONTENT_LEN, h, "content-length", tc, id);
 		add_hdr(in, YS_BUF_HTTP_CONNECTION, h, "connection", tc, id);
-		add_piece(in, YS_BUF_HTTP_START, rs, P_START, tc, id);
-		for (uint16_t i = 0; i < rs->nhdr; i++)
-			ys_inspect_add(in, YS_BUF_HTTP_RESPONSE_HEADER,
-				       rs->built.p + rs->hdr[i].off, rs->hdr[i].len, tc, id);
+		add_side_headers(in, rs, tc, id);
 	}
 	if (rs->body_done && rs->body.len)
 		ys_inspect_add(in, YS_BUF_FILE_DATA, rs->body.p, rs->body.len,
 			       tc | YS_BUF_F_COMPLETE, id);
+	add_header_lines(in, rs, YS_BUF_HTTP_RESPONSE_HEADER, tc, id);
+	add_header_lines(in, rq, YS_BUF_HTTP_REQUEST_HEADER, ts, id);
 }
 
 /* Free transactions complete on both sides that were presented in an earlier call. */

@@ -249,6 +249,39 @@ static void test_http_chunked_gzip(void **state)
 	sess_free(s);
 }
 
+/* A request with more header lines than YS_HTTP_HDR_PIECES: its per-line
+ * buffers must not crowd the response's buffers out of the inspect set (the
+ * request's buffers are offered again when the response arrives). */
+static void test_http_many_request_headers(void **state)
+{
+	struct sess *s = sess_new(6, 40000, 80);
+	char req[4096];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(req, sizeof(req), "POST /up HTTP/1.1\r\nHost: h\r\n");
+	for (int i = 0; i < 80; i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "X-H%d: %d\r\n", i, i);
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "Content-Length: 3\r\n\r\nabc");
+	assert_true(n < sizeof(req));
+	send_str(s, 0, req);
+	expect(s, YS_BUF_HTTP_REQUEST_BODY, TS, "abc");
+	send_str(s, 1,
+		 "HTTP/1.1 200 OK\r\nServer: srv/1.0\r\nLocation: /l\r\nContent-Type: t/x\r\n"
+		 "Connection: close\r\nContent-Length: 5\r\n\r\nhello");
+	expect(s, YS_BUF_HTTP_STAT_CODE, TC, "200");
+	expect(s, YS_BUF_HTTP_SERVER, TC, "srv/1.0");
+	expect(s, YS_BUF_HTTP_LOCATION, TC, "/l");
+	expect(s, YS_BUF_HTTP_CONNECTION, TC, "close");
+	expect(s, YS_BUF_HTTP_START, TC,
+	       "HTTP/1.1 200 OK\r\nServer: srv/1.0\r\nLocation: /l\r\n"
+	       "Content-Type: t/x\r\nConnection: close\r\n"
+	       "Content-Length: 5\r\n\r\n");
+	expect(s, YS_BUF_FILE_DATA, TC, "hello");
+	expect(s, YS_BUF_HTTP_RESPONSE_HEADER, TC, "Content-Length: 5");
+	sess_free(s);
+}
+
 static void test_http_body_limit_and_close(void **state)
 {
 	struct ys_applayer_params p;
@@ -707,6 +740,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http_chunked_gzip),
+		cmocka_unit_test(test_http_many_request_headers),
 		cmocka_unit_test(test_http_body_limit_and_close),
 		cmocka_unit_test(test_http_close_inside_headers),
 		cmocka_unit_test(test_detect_split_and_failed),
