@@ -489,12 +489,8 @@ static void add_header_lines(struct ys_inspect *in, const struct ys_http_side *s
 		ys_inspect_add(in, each, sd->built.p + sd->hdr[i].off, sd->hdr[i].len, fl, tx);
 }
 
-/*
- * All buffers of the transaction so far. Only the per-line header buffers
- * come in a number the peer chooses, and YS_INSPECT_MAX_BUFS bounds the set:
- * they go last, the response's (the newer side) before the request's, so
- * that many request headers cannot push the response's buffers out.
- */
+/* The buffers of the transaction so far that come in a fixed number (all but
+ * the per-line header buffers). */
 static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_inspect *in)
 {
 	const struct ys_http_side *rq = &r->side[0], *rs = &r->side[1];
@@ -550,8 +546,6 @@ static void add_tx_buffers(htp_tx_t *tx, const struct ys_http_tx *r, struct ys_i
 	if (rs->body_done && rs->body.len)
 		ys_inspect_add(in, YS_BUF_FILE_DATA, rs->body.p, rs->body.len,
 			       tc | YS_BUF_F_COMPLETE, id);
-	add_header_lines(in, rs, YS_BUF_HTTP_RESPONSE_HEADER, tc, id);
-	add_header_lines(in, rq, YS_BUF_HTTP_REQUEST_HEADER, ts, id);
 }
 
 /* Free transactions complete on both sides that were presented in an earlier call. */
@@ -584,23 +578,49 @@ static void reap(struct ys_http_state *s)
 	}
 }
 
-/* Add buffers of the transactions that progressed in this call. */
+/*
+ * Add buffers of the transactions that progressed in this call. The inspect
+ * set holds YS_INSPECT_MAX_BUFS and the peer chooses how many transactions a
+ * packet completes (pipelining) and how many header lines each has: first
+ * every transaction's buffers of fixed number, then the per-line header
+ * buffers (response before request: the newer side). A transaction whose
+ * fixed buffers do not all fit is taken back and stays progressed, so that
+ * the next packet of the flow presents it (the first one always stays).
+ */
 static void present(struct ys_http_state *s, struct ys_inspect *in)
 {
 	htp_list_t *l = txs_of(s);
-	size_t n = l ? htp_list_size(l) : 0;
+	size_t n = l ? htp_list_size(l) : 0, first = n;
 
 	for (size_t i = s->scan_from; i < n; i++) {
 		htp_tx_t *tx = htp_list_get(l, i);
 		struct ys_http_tx *r = tx ? htp_tx_get_user_data(tx) : NULL;
+		uint32_t n0 = in->nbufs;
 
 		if (!r || !r->progressed)
 			continue;
+		add_tx_buffers(tx, r, in);
+		if (in->nbufs >= YS_INSPECT_MAX_BUFS && first < n) {
+			in->nbufs = n0; /* may not all be in: next packet */
+			break;
+		}
+		if (first == n)
+			first = i;
 		r->progressed = false;
 		r->shown_gen = s->ctx->gen;
-		add_tx_buffers(tx, r, in);
 		s->last_tx = r->id;
 		s->have_last = true;
+	}
+	for (size_t i = first; i < n; i++) {
+		htp_tx_t *tx = htp_list_get(l, i);
+		struct ys_http_tx *r = tx ? htp_tx_get_user_data(tx) : NULL;
+
+		if (!r || r->progressed || r->shown_gen != s->ctx->gen)
+			continue;
+		add_header_lines(in, &r->side[1], YS_BUF_HTTP_RESPONSE_HEADER, YS_BUF_F_TO_CLIENT,
+				 r->id);
+		add_header_lines(in, &r->side[0], YS_BUF_HTTP_REQUEST_HEADER, YS_BUF_F_TO_SERVER,
+				 r->id);
 	}
 }
 

@@ -282,6 +282,39 @@ static void test_http_many_request_headers(void **state)
 	sess_free(s);
 }
 
+/* Pipelined requests whose buffers together overflow the inspect set: no
+ * transaction may go uninspected; what does not fit comes with the next packet. */
+static void test_http_pipelined_overflow(void **state)
+{
+	struct sess *s = sess_new(6, 40000, 80);
+	static char req[16384];
+	size_t n = 0;
+
+	(void)state;
+	for (int t = 0; t < 8; t++) {
+		n += (size_t)snprintf(req + n, sizeof(req) - n,
+				      "GET /r%d HTTP/1.1\r\nHost: h\r\nUser-Agent: u\r\n", t);
+		for (int i = 0; i < 40; i++)
+			n += (size_t)snprintf(req + n, sizeof(req) - n, "X-H%d: %d\r\n", i, i);
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "\r\n");
+	}
+	assert_true(n < sizeof(req));
+	send_str(s, 0, req);
+	packet(s, 1, ACK, NULL, 0);
+	for (int t = 0; t < 8; t++) {
+		char uri[8];
+		bool seen = false;
+
+		snprintf(uri, sizeof(uri), "/r%d", t);
+		for (unsigned i = 0; i < s->nrecs; i++)
+			seen |= s->recs[i].id == YS_BUF_HTTP_URI &&
+				!strcmp((char *)s->recs[i].data, uri);
+		if (!seen)
+			fail_msg("request %d (%s) never inspected", t, uri);
+	}
+	sess_free(s);
+}
+
 static void test_http_body_limit_and_close(void **state)
 {
 	struct ys_applayer_params p;
@@ -741,6 +774,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http_chunked_gzip),
 		cmocka_unit_test(test_http_many_request_headers),
+		cmocka_unit_test(test_http_pipelined_overflow),
 		cmocka_unit_test(test_http_body_limit_and_close),
 		cmocka_unit_test(test_http_close_inside_headers),
 		cmocka_unit_test(test_detect_split_and_failed),
