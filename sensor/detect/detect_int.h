@@ -225,7 +225,6 @@ struct ys_sm {
 struct ys_bufmatch {
 	uint16_t buf;	   /* enum ys_buf_id */
 	uint16_t xform;	   /* YS_XFORM_* */
-	uint16_t dirs;	   /* YS_BUF_F_TO_* a buffer must carry; 0 = either */
 	uint32_t first, n; /* indexes into sig->sms */
 };
 

@@ -77,7 +77,18 @@ static const char *const buf_names[YS_BUF_COUNT] = {
 	[YS_BUF_JA4_HASH] = "ja4.hash",
 	[YS_BUF_SSH_PROTO] = "ssh.proto",
 	[YS_BUF_SSH_SOFTWARE] = "ssh.software",
+	[YS_BUF_HTTP_REQUEST_HEADER] = "http.request_header",
+	[YS_BUF_HTTP_RESPONSE_HEADER] = "http.response_header",
+	[YS_BUF_DNS_RESPONSE_RRNAME] = "dns.response.rrname",
+	[YS_BUF_TLS_RANDOM] = "tls.random",
+	[YS_BUF_TLS_RANDOM_TIME] = "tls.random_time",
+	[YS_BUF_TLS_RANDOM_BYTES] = "tls.random_bytes",
+	[YS_BUF_TLS_SUBJECTALTNAME] = "tls.subjectaltname",
+	[YS_BUF_TLS_CERTS] = "tls.certs",
 };
+
+/* Rules keep the buffers they need as bits of a uint64_t. */
+_Static_assert(YS_BUF_COUNT <= 64, "ys_sig.buf_mask holds one bit per buffer");
 
 const char *ys_detect_buf_name(enum ys_buf_id id)
 {

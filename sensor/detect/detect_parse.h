@@ -29,7 +29,6 @@ struct pctx {
 	int32_t last_sm;      /* last content or pcre (for modifiers of either) */
 	uint16_t cur_list;
 	uint16_t xform[YS_BUF_COUNT]; /* transforms per buffer */
-	uint16_t dirs[YS_BUF_COUNT];  /* direction restriction per buffer */
 	struct ys_pm pms[32];
 	uint32_t npms;
 	struct ys_fb fbs[16];

@@ -372,8 +372,8 @@ static const struct {
 	{ "http.host.raw", YS_BUF_HTTP_HOST_RAW, YS_APP_HTTP },
 	{ "http.header", YS_BUF_HTTP_HEADER, YS_APP_HTTP },
 	{ "http.header.raw", YS_BUF_HTTP_HEADER_RAW, YS_APP_HTTP },
-	{ "http.request_header", YS_BUF_HTTP_HEADER, YS_APP_HTTP },
-	{ "http.response_header", YS_BUF_HTTP_HEADER, YS_APP_HTTP },
+	{ "http.request_header", YS_BUF_HTTP_REQUEST_HEADER, YS_APP_HTTP },
+	{ "http.response_header", YS_BUF_HTTP_RESPONSE_HEADER, YS_APP_HTTP },
 	{ "http.header_names", YS_BUF_HTTP_HEADER_NAMES, YS_APP_HTTP },
 	{ "http_header_names", YS_BUF_HTTP_HEADER_NAMES, YS_APP_HTTP },
 	{ "http.user_agent", YS_BUF_HTTP_USER_AGENT, YS_APP_HTTP },
@@ -428,6 +428,12 @@ static const struct {
 	{ "ssh.proto", YS_BUF_SSH_PROTO, YS_APP_SSH },
 	{ "ssh_proto", YS_BUF_SSH_PROTO, YS_APP_SSH },
 	{ "ssh.software", YS_BUF_SSH_SOFTWARE, YS_APP_SSH },
+	{ "dns.response.rrname", YS_BUF_DNS_RESPONSE_RRNAME, YS_APP_DNS },
+	{ "tls.random", YS_BUF_TLS_RANDOM, YS_APP_TLS },
+	{ "tls.random_time", YS_BUF_TLS_RANDOM_TIME, YS_APP_TLS },
+	{ "tls.random_bytes", YS_BUF_TLS_RANDOM_BYTES, YS_APP_TLS },
+	{ "tls.subjectaltname", YS_BUF_TLS_SUBJECTALTNAME, YS_APP_TLS },
+	{ "tls.certs", YS_BUF_TLS_CERTS, YS_APP_TLS },
 	{ "ssh_software", YS_BUF_SSH_SOFTWARE, YS_APP_SSH },
 };
 
@@ -534,7 +540,6 @@ static const struct {
 	{ "decode-event", "decoder events not implemented" },
 	{ "stream-event", "stream events not implemented" },
 	{ "ssl_state", "TLS handshake state not implemented" },
-	{ "tls.certs", "certificate chain buffer not implemented" },
 	{ "tls_cert_notbefore", "certificate validity not implemented" },
 	{ "tls_cert_notafter", "certificate validity not implemented" },
 	{ "tls_cert_expired", "certificate validity not implemented" },
@@ -824,7 +829,6 @@ static int finish(struct pctx *pc)
 		struct ys_bufmatch *bm = &s->bm[s->nbm++];
 		bm->buf = list;
 		bm->xform = pc->xform[list];
-		bm->dirs = pc->dirs[list];
 		bm->first = o;
 		for (uint32_t j = i; j < pc->nsms; j++) {
 			if (used[j] || pc->sms[j].list != list)
@@ -1155,14 +1159,6 @@ int ys_detect_sig_parse(struct ys_detect_engine *eng, const char *text, const ch
 					goto out;
 				}
 				pc->cur_list = sticky[si].buf;
-				/* http.request_header / http.response_header: Suricata gives
-				 * one "Name: value" buffer per header; we inspect the
-				 * direction's http.header lines, which holds the same
-				 * text (startswith/endswith/bsize then see all lines). */
-				if (strcmp(name, "http.request_header") == 0)
-					pc->dirs[sticky[si].buf] |= YS_BUF_F_TO_SERVER;
-				else if (strcmp(name, "http.response_header") == 0)
-					pc->dirs[sticky[si].buf] |= YS_BUF_F_TO_CLIENT;
 				rc = KW_OK;
 				found = true;
 			}

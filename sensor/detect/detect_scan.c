@@ -286,8 +286,6 @@ static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 				const struct ys_buf *buf = &in->bufs[k];
 				if (buf->id != bm->buf)
 					continue;
-				if (bm->dirs && !(buf->flags & bm->dirs))
-					continue;
 				if ((s->flow & YS_FLOW_TO_SERVER) &&
 				    (buf->flags & YS_BUF_F_TO_CLIENT) &&
 				    !(buf->flags & YS_BUF_F_TO_SERVER))

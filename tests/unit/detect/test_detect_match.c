@@ -460,7 +460,7 @@ static void test_app_buffers(void **state)
 
 	env_free(&e);
 
-	/* http.request_header / http.response_header: header lines of one direction */
+	/* http.request_header / http.response_header: one buffer per header line */
 	env_init(&e, "alert http any any -> any any (http.request_header; content:\"Date|3a 20|\"; "
 		     "sid:6;)\n"
 		     "alert http any any -> any any (http.response_header; content:\"Date|3a "
@@ -469,7 +469,7 @@ static void test_app_buffers(void **state)
 	p.flags = YS_PKT_TO_CLIENT;
 	ys_inspect_reset(&in);
 	in.app_proto = YS_APP_HTTP;
-	ys_inspect_add(&in, YS_BUF_HTTP_HEADER, (const uint8_t *)"Date: today\r\n", 13,
+	ys_inspect_add(&in, YS_BUF_HTTP_RESPONSE_HEADER, (const uint8_t *)"Date: today\r\n", 13,
 		       YS_BUF_F_TO_CLIENT, 0);
 	run(&e, &p, &in);
 	assert_false(fired(&e, 6));
