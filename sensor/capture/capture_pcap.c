@@ -69,6 +69,7 @@ static struct ys_capture *ys_capture_alloc(void)
 static int ys_pcap_set_filter(struct ys_capture *c, const char *filter, char *err, size_t errlen)
 {
 	struct bpf_program prog;
+	int rc = 0;
 
 	if (!filter || !*filter)
 		return 0;
@@ -78,11 +79,10 @@ static int ys_pcap_set_filter(struct ys_capture *c, const char *filter, char *er
 	}
 	if (pcap_setfilter(c->pc, &prog) < 0) {
 		snprintf(err, errlen, "cannot set capture filter: %s", pcap_geterr(c->pc));
-		pcap_freecode(&prog);
-		return -EINVAL;
+		rc = -EINVAL;
 	}
 	pcap_freecode(&prog);
-	return 0;
+	return rc;
 }
 
 static struct ys_capture *ys_pcap_file_open(const struct ys_capture_params *p, unsigned worker,
@@ -195,8 +195,8 @@ static struct ys_capture *ys_pcap_live_open(const struct ys_capture_params *p, u
 	}
 	c->sel_fd = pcap_get_selectable_fd(c->pc);
 	if (pipe2(c->wake_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "pcap: pipe: %s", strerror(errno));
-		rc = -errno;
+		rc = -errno; /* before snprintf(), which may change errno */
+		snprintf(err, errlen, "pcap: pipe: %s", strerror(-rc));
 		goto out_free;
 	}
 	(void)worker; /* every worker opens the same interface; fanout splits the flows */
