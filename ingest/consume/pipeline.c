@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+
 #include "ys_event.h"
 #include "ys_log.h"
 
@@ -279,6 +281,38 @@ static void *ys_prep_run(void *arg)
 	return NULL;
 }
 
+/*
+ * Private, shared and local addresses name different hosts in different
+ * tenants (their address spaces overlap), so they never form a cross-tenant
+ * group: 10/8, 172.16/12, 192.168/16, 100.64/10, 127/8, 169.254/16, 0/8,
+ * fc00::/7, fe80::/10, ::1, and IPv4-mapped forms of those.
+ */
+static bool ys_addr_tenant_local(const char *ip)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, ip, a) == 1)
+		goto v4;
+	if (inet_pton(AF_INET6, ip, a) != 1)
+		return true; /* not an address: nothing to group by */
+	if ((a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+		return true;
+	{
+		static const unsigned char loop[16] = { [15] = 1 };
+		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+		if (memcmp(a, loop, 16) == 0)
+			return true;
+		if (memcmp(a, mapped, 12) != 0)
+			return false;
+		memmove(a, a + 12, 4);
+	}
+v4:
+	return a[0] == 10 || a[0] == 127 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+	       (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+	       (a[0] == 100 && (a[1] & 0xc0) == 64);
+}
+
 static void ys_emit_by_source(struct ys_pipeline *pl, const json_t *ev)
 {
 	const json_t *alert = json_object_get(ev, "alert");
@@ -286,7 +320,7 @@ static void ys_emit_by_source(struct ys_pipeline *pl, const json_t *ev)
 	json_t *sum;
 	char *text;
 
-	if (!src || !pl->out.by_source)
+	if (!src || !pl->out.by_source || ys_addr_tenant_local(src))
 		return;
 	/* Only what the by-source rules read: no payloads travel twice. */
 	sum = json_pack(

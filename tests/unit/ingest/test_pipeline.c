@@ -257,6 +257,28 @@ static void test_replay_and_rollback(void **state)
 		free(msgs[i]);
 }
 
+/* Private and local sources name different hosts in different tenants: never re-keyed. */
+static void test_private_sources_stay_local(void **state)
+{
+	struct env *e = *state;
+	const char *const srcs[] = { "10.1.2.3",  "172.20.0.9", "192.168.7.7", "100.64.1.1",
+				     "127.0.0.1", "fd00::1",	"fe80::2",     "::ffff:10.0.0.1",
+				     "8.8.8.8",	  "2001:db8::5" };
+	char id[YS_UUID_STR_LEN];
+
+	assert_int_equal(ys_pipeline_begin(e->pl), 0);
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		char *msg;
+
+		ys_uuid7(id);
+		msg = alert_json(id, "acme", srcs[i], "x");
+		assert_int_equal(add(e, YS_MSG_ALERT, msg, strlen(msg)), 0);
+		free(msg);
+	}
+	assert_int_equal(ys_pipeline_commit(e->pl), 0);
+	assert_int_equal(e->by_source, 2); /* only 8.8.8.8 and 2001:db8::5 */
+}
+
 static void test_sensor_heartbeats(void **state)
 {
 	struct env *e = *state;
@@ -299,6 +321,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_and_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_sources_stay_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sensor_heartbeats, setup, teardown),
 	};
 
