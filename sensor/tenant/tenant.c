@@ -544,29 +544,26 @@ out_nomem:
 	return NULL;
 }
 
-uint32_t ys_tenant_classify(const struct ys_tenant_map *map, const struct ys_packet *pkt)
+/* Index in map->tenants of PKT's tenant by VNI, VLAN, then CIDR; 0 (tenant 0) if none. */
+static size_t ys_tenant_match(const struct ys_tenant_map *map, const struct ys_packet *pkt)
 {
 	const struct ys_tenant_key *k;
 
-	if (pkt->hw_tenant)
-		return pkt->hw_tenant;
-	if (!map)
-		return YS_TENANT_UNASSIGNED;
 	if (map->nvnis && pkt->tunnel.type != YS_TUNNEL_NONE) {
 		k = ys_key_find(map->vnis, map->nvnis, pkt->tunnel.vni);
 		if (k)
-			return map->tenants[k->idx].id;
+			return k->idx;
 	}
 	if (map->nvlans && pkt->vlan_count) {
 		if (pkt->vlan_count >= 2) {
 			k = ys_key_find(map->vlans, map->nvlans,
 					((uint32_t)pkt->vlan[0] << 16) | pkt->vlan[1]);
 			if (k)
-				return map->tenants[k->idx].id;
+				return k->idx;
 		}
 		k = ys_key_find(map->vlans, map->nvlans, YS_TENANT_VLAN_SINGLE | pkt->vlan[0]);
 		if (k)
-			return map->tenants[k->idx].id;
+			return k->idx;
 	}
 	if (pkt->ip_version == 4 || pkt->ip_version == 6) {
 		const struct ys_trie *t = pkt->ip_version == 4 ? &map->trie4 : &map->trie6;
@@ -576,11 +573,38 @@ uint32_t ys_tenant_classify(const struct ys_tenant_map *map, const struct ys_pac
 		int32_t d = ys_trie_lookup(t, pkt->dst.a, bits, &dd);
 
 		if (s >= 0 && ds >= dd)
-			return map->tenants[s].id;
+			return (size_t)s;
 		if (d >= 0)
-			return map->tenants[d].id;
+			return (size_t)d;
 	}
-	return YS_TENANT_UNASSIGNED;
+	return 0;
+}
+
+uint32_t ys_tenant_classify(const struct ys_tenant_map *map, const struct ys_packet *pkt)
+{
+	if (pkt->hw_tenant)
+		return pkt->hw_tenant;
+	if (!map)
+		return YS_TENANT_UNASSIGNED;
+	return map->tenants[ys_tenant_match(map, pkt)].id;
+}
+
+const struct ys_tenant *ys_tenant_lookup(const struct ys_tenant_map *map,
+					 const struct ys_packet *pkt, uint32_t *id)
+{
+	const struct ys_tenant *t;
+
+	if (pkt->hw_tenant) {
+		*id = pkt->hw_tenant;
+		return ys_tenant_get(map, pkt->hw_tenant);
+	}
+	if (!map) {
+		*id = YS_TENANT_UNASSIGNED;
+		return NULL;
+	}
+	t = &map->tenants[ys_tenant_match(map, pkt)];
+	*id = t->id;
+	return t;
 }
 
 const struct ys_tenant *ys_tenant_get(const struct ys_tenant_map *map, uint32_t id)

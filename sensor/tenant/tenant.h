@@ -79,6 +79,13 @@ void ys_tenant_map_free(struct ys_tenant_map *map);
 
 /* Tenant id for a decoded packet (uses pkt->hw_tenant when the kernel already classified). */
 uint32_t ys_tenant_classify(const struct ys_tenant_map *map, const struct ys_packet *pkt);
+/*
+ * ys_tenant_classify() and ys_tenant_get() of that id in one lookup, for the
+ * per-packet path: sets *ID to the packet's tenant id and returns its entry
+ * (NULL when MAP is NULL or pkt->hw_tenant names an id the map lacks).
+ */
+const struct ys_tenant *ys_tenant_lookup(const struct ys_tenant_map *map,
+					 const struct ys_packet *pkt, uint32_t *id);
 
 /* Tenant by id, NULL if unknown. Tenant 0 always exists. */
 const struct ys_tenant *ys_tenant_get(const struct ys_tenant_map *map, uint32_t id);

@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
@@ -28,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (map) {
 		memset(&pkt, 0, sizeof(pkt));
 		for (unsigned i = 0; i < 4; i++) {
+			uint32_t id, lid;
+
 			pkt.ip_version = i & 1 ? 6 : 4;
 			pkt.src.family = pkt.dst.family = pkt.ip_version;
 			memset(pkt.src.a, 0x0a * (int)i, sizeof(pkt.src.a));
@@ -37,7 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pkt.vlan[1] = 300;
 			pkt.tunnel.type = i & 2 ? YS_TUNNEL_VXLAN : YS_TUNNEL_NONE;
 			pkt.tunnel.vni = 5000 + i;
-			(void)ys_tenant_name(map, ys_tenant_classify(map, &pkt));
+			id = ys_tenant_classify(map, &pkt);
+			/* The one-lookup form must agree with classify + get. */
+			if (ys_tenant_lookup(map, &pkt, &lid) != ys_tenant_get(map, id) ||
+			    lid != id)
+				abort();
+			(void)ys_tenant_name(map, id);
 		}
 		for (size_t i = 0; i < ys_tenant_count(map); i++) {
 			const struct ys_tenant *t = ys_tenant_at(map, i);

@@ -75,6 +75,18 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ys_tenant_classify(), checked against ys_tenant_lookup(): the same id, and
+ * the entry ys_tenant_get() finds for it. */
+static uint32_t classify_both(const struct ys_tenant_map *map, const struct ys_packet *pkt)
+{
+	uint32_t id = ys_tenant_classify(map, pkt), lid = UINT32_MAX;
+	const struct ys_tenant *e = ys_tenant_lookup(map, pkt, &lid);
+
+	assert_int_equal(lid, id);
+	assert_ptr_equal(e, ys_tenant_get(map, id));
+	return id;
+}
+
 /* Frame with TAGS, optionally inside VXLAN VNI, carrying SRC -> DST UDP; classify it. */
 static uint32_t classify(struct tctx *t, const uint16_t *tags, int ntags, int vni, const char *src,
 			 const char *dst)
@@ -107,7 +119,7 @@ static uint32_t classify(struct tctx *t, const uint16_t *tags, int ntags, int vn
 	t->pkt.caplen = t->pkt.wirelen = (uint32_t)p->n;
 	t->pkt.linktype = YS_LINK_ETHERNET;
 	assert_int_equal(ys_decode_packet(t->dec, &t->pkt), 0);
-	return ys_tenant_classify(t->map, &t->pkt);
+	return classify_both(t->map, &t->pkt);
 }
 
 static void test_load(void **state)
@@ -168,7 +180,7 @@ static void test_precedence(void **state)
 	/* hw_tenant from XDP wins over everything. */
 	classify(t, v100, 1, 5001, "10.1.0.1", "10.1.0.2");
 	t->pkt.hw_tenant = 555;
-	assert_int_equal(ys_tenant_classify(t->map, &t->pkt), 555);
+	assert_int_equal(classify_both(t->map, &t->pkt), 555);
 }
 
 static void test_cidr_longest_prefix(void **state)
@@ -202,8 +214,12 @@ static void test_empty_and_null(void **state)
 	m = ys_tenant_map_load(NULL, err, sizeof(err));
 	assert_non_null(m);
 	assert_int_equal(ys_tenant_count(m), 1);
-	assert_int_equal(ys_tenant_classify(m, &pkt), 0);
+	assert_int_equal(classify_both(m, &pkt), 0);
 	assert_string_equal(ys_tenant_name(m, 0), "unassigned");
+	/* Without a map: the XDP program's id, or tenant 0; no entry. */
+	assert_int_equal(classify_both(NULL, &pkt), 0);
+	pkt.hw_tenant = 7;
+	assert_int_equal(classify_both(NULL, &pkt), 7);
 	ys_tenant_map_free(m);
 	ys_tenant_map_free(NULL);
 }
