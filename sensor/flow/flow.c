@@ -545,6 +545,16 @@ static void ys_flow_touch(struct ys_flow_table *t, struct ys_flow *f)
 	}
 }
 
+/* What YS_PKT_ESTABLISHED says of F: TCP with the handshake's ACK seen and not
+ * closed, any other protocol once both directions were seen. */
+static bool ys_flow_is_established(const struct ys_flow *f)
+{
+	if (f->proto == 6)
+		return (f->tcp_flags_seen & YS_TCP_ACK_SEEN) &&
+		       (f->state == YS_FLOW_ESTABLISHED || f->state == YS_FLOW_CLOSING);
+	return f->state == YS_FLOW_ESTABLISHED;
+}
+
 static bool ys_icmp4_is_error(uint8_t type)
 {
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
@@ -585,9 +595,7 @@ static struct ys_flow *ys_flow_icmp_error(struct ys_flow_table *t, struct ys_pac
 	if (!f || f->last_usec + t->timeout_usec[f->lru_class] < pkt->ts_usec)
 		return NULL;
 	ys_flow_account(f, pkt, ys_addr_eq(&pkt->src, &f->client));
-	if (f->proto == 6 ? (f->tcp_flags_seen & YS_TCP_ACK_SEEN) &&
-				    (f->state == YS_FLOW_ESTABLISHED || f->state == YS_FLOW_CLOSING)
-			  : f->state == YS_FLOW_ESTABLISHED)
+	if (ys_flow_is_established(f))
 		pkt->flags |= YS_PKT_ESTABLISHED;
 	ys_flow_touch(t, f);
 	pkt->flow = f;
@@ -636,13 +644,12 @@ struct ys_flow *ys_flow_handle(struct ys_flow_table *t, struct ys_packet *pkt)
 		/* As Suricata: the flag reflects the state the packet found, so the
 		 * handshake's ACK is not yet established and a packet after an RST or
 		 * after both FINs no longer is. */
-		est = (f->tcp_flags_seen & YS_TCP_ACK_SEEN) &&
-		      (f->state == YS_FLOW_ESTABLISHED || f->state == YS_FLOW_CLOSING);
+		est = ys_flow_is_established(f);
 		ys_flow_tcp_update(f, pkt, to_server);
 	} else {
 		if (f->state == YS_FLOW_NEW && f->pkts_toserver && f->pkts_toclient)
 			f->state = YS_FLOW_ESTABLISHED;
-		est = f->state == YS_FLOW_ESTABLISHED;
+		est = ys_flow_is_established(f);
 	}
 	if (est)
 		pkt->flags |= YS_PKT_ESTABLISHED;
