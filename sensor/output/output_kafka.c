@@ -37,6 +37,8 @@
 #define YS_LAT_BUCKET_US  50
 #define YS_LAT_BUCKETS	  20000	  /* 50 us .. 1 s; slower ones land in the last bucket */
 #define YS_KAFKA_ERR_LOGS 1000000 /* usec between repeats of the same warning */
+/* The opaque of an alert the spool could not take (disk error): sent from memory only */
+#define YS_KAFKA_UNSPOOLED UINT64_MAX
 
 struct ys_sink_kafka {
 	pthread_mutex_t lock; /* spool, counters, latency */
@@ -57,6 +59,7 @@ struct ys_sink_kafka {
 	uint64_t retry_after_usec; /* backoff after a failed delivery */
 
 	uint64_t delivered, failed, retried, produce_errors, recreated;
+	uint64_t unspooled, last_spool_err_usec;
 	uint64_t stats_sent, stats_failed;
 	uint64_t last_warn_usec;
 	rd_kafka_resp_err_t last_err;
@@ -148,6 +151,19 @@ static void ys_kafka_dr_one(struct ys_sink_kafka *k, const rd_kafka_message_t *m
 			k->stats_failed++;
 		else
 			k->stats_sent++;
+		return;
+	}
+	if (id == YS_KAFKA_UNSPOOLED) {
+		if (!msg->err) {
+			k->delivered++;
+			return;
+		}
+		/* no spool copy to send again: a loss, and it is counted and said */
+		k->failed++;
+		ys_err(YS_KMOD,
+		       "alert sent without a spool copy (spool write failed) was not delivered: "
+		       "%s; lost and counted",
+		       rd_kafka_err2str(msg->err));
 		return;
 	}
 	if (!msg->err) {
@@ -428,6 +444,27 @@ static int ys_sink_kafka_write(void *sink, const char *json, size_t len,
 
 		if (e) /* queue full or similar: the thread sends it from the spool */
 			ys_spool_nack(k->spool, id, false);
+	} else if (rc && rc != -ENOBUFS && rc != -EMSGSIZE) {
+		/* the spool's disk failed (full, I/O error): rather than lose the
+		 * alert, send it from memory without its write-ahead copy */
+		uint64_t now = ys_mono_usec();
+		int spool_rc = rc;
+
+		rc = ys_kafka_produce(k, YS_KAFKA_UNSPOOLED, tenant, strlen(tenant), json, len)
+			     ? spool_rc
+			     : 0;
+		if (!rc)
+			k->unspooled++;
+		else
+			k->failed++;
+		if (!k->last_spool_err_usec || now - k->last_spool_err_usec >= YS_KAFKA_ERR_LOGS) {
+			k->last_spool_err_usec = now;
+			ys_err(YS_KMOD,
+			       "spool write failed (%s): %" PRIu64
+			       " alerts so far sent without a write-ahead copy (a crash now would "
+			       "lose them)",
+			       strerror(-spool_rc), k->unspooled);
+		}
 	}
 	pthread_mutex_unlock(&k->lock);
 	if (rc == -EMSGSIZE)
@@ -456,9 +493,10 @@ static void ys_sink_kafka_send_stats(struct ys_sink_kafka *k, uint64_t now_usec)
 	json_object_set_new(o, "sensor",
 			    json_pack("{s:s, s:s, s:s}", "id", k->sensor_id, "rack", k->sensor_rack,
 				      "host", k->sensor_host));
-	ko = json_pack("{s:I, s:I, s:I, s:I, s:I}", "delivered", (json_int_t)k->delivered, "failed",
-		       (json_int_t)k->failed, "retried", (json_int_t)k->retried, "inflight",
-		       (json_int_t)ss.inflight, "queued", (json_int_t)ss.queued);
+	ko = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "delivered", (json_int_t)k->delivered,
+		       "failed", (json_int_t)k->failed, "retried", (json_int_t)k->retried,
+		       "inflight", (json_int_t)ss.inflight, "queued", (json_int_t)ss.queued,
+		       "unspooled", (json_int_t)k->unspooled);
 	sev = json_pack("{s:I, s:I, s:I, s:I}", "1", (json_int_t)ss.dropped_by_sev[1], "2",
 			(json_int_t)ss.dropped_by_sev[2], "3", (json_int_t)ss.dropped_by_sev[3],
 			"4", (json_int_t)ss.dropped_by_sev[4]);
@@ -672,6 +710,17 @@ void ys_sink_kafka_test_fatal(void *sink)
 	rd_kafka_test_fatal_error(k->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
 				  "injected by a test");
 	pthread_mutex_unlock(&k->lock);
+}
+
+uint64_t ys_sink_kafka_unspooled(void *sink)
+{
+	struct ys_sink_kafka *k = sink;
+	uint64_t n;
+
+	pthread_mutex_lock(&k->lock);
+	n = k->unspooled;
+	pthread_mutex_unlock(&k->lock);
+	return n;
 }
 
 uint64_t ys_sink_kafka_recreated(void *sink)

@@ -40,5 +40,7 @@ void ys_sink_kafka_spool_stats(void *sink, struct ys_spool_stats *st);
 /* Tests: raise a fatal idempotence error in the producer; how many times it was replaced. */
 void ys_sink_kafka_test_fatal(void *sink);
 uint64_t ys_sink_kafka_recreated(void *sink);
+/* Alerts sent without a spool copy because the spool's disk failed (logged as errors). */
+uint64_t ys_sink_kafka_unspooled(void *sink);
 
 #endif /* YS_OUTPUT_KAFKA_H */

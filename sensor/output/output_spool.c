@@ -343,7 +343,7 @@ static struct ys_spool_seg *ys_spool_oldest(struct ys_spool *sp, int sev)
 	return NULL;
 }
 
-/* Make room for NEED bytes for a record of lane SEV. 0, or -ENOSPC when only
+/* Make room for NEED bytes for a record of lane SEV. 0, or -ENOBUFS when only
  * more severe alerts are left to displace. */
 static int ys_spool_make_room(struct ys_spool *sp, int sev, uint64_t need)
 {
@@ -353,7 +353,7 @@ static int ys_spool_make_room(struct ys_spool *sp, int sev, uint64_t need)
 		for (int lane = YS_SPOOL_LANES; lane >= sev && !victim; lane--)
 			victim = ys_spool_oldest(sp, lane);
 		if (!victim)
-			return -ENOSPC;
+			return -ENOBUFS;
 		ys_spool_seg_drop(sp, victim);
 	}
 	return 0;

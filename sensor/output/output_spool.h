@@ -90,7 +90,7 @@ void ys_spool_close(struct ys_spool *sp);
  * Append one record. INFLIGHT: the caller produces it right away from its own
  * copy (no re-read); otherwise it is queued for ys_spool_next(). May delete
  * older, less (or equally) severe segments to stay within max_bytes.
- * 0 with *ID set; -ENOSPC when the record itself was dropped (counted);
+ * 0 with *ID set; -ENOBUFS when the record itself was dropped (counted);
  * -EMSGSIZE when it can never fit; other -errno on I/O errors.
  */
 int ys_spool_append(struct ys_spool *sp, int severity, uint64_t detect_usec, const char *key,

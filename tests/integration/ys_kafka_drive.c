@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 			t + 1, t + 1, tenants[t], 9000000 + sev, sev, sev, pl, i, eid, id.id,
 			id.rack, id.host);
 		w = ys_sink_kafka_ops.write(sink, json, (size_t)len, &m);
-		if (w && w != -ENOSPC) {
+		if (w && w != -ENOBUFS) {
 			fprintf(stderr, "ys_kafka_drive: write: %s\n", strerror(-w));
 			rc = 1;
 			break;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -311,6 +313,30 @@ static void test_fatal_error_replaces_producer(void **state)
 	assert_true(consume_all(f, 3000, &keys_ok, &hdr_ok) >= 1500);
 }
 
+static void test_spool_disk_failure_sends_from_memory(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "";
+	struct ys_output_stats st;
+	struct rlimit old, lim;
+
+	f->sink = sink_new(f, f->bootstraps, "startup-timeout-ms: 3000\n", err, sizeof(err));
+	assert_non_null(f->sink);
+	/* a file size limit makes the spool's appends fail part way, like a full disk */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 16 * 1024;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	write_n(f->sink, 0, 500, 2); /* every write still succeeds */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_true(ys_sink_kafka_unspooled(f->sink) > 300);
+	st = wait_delivered(f->sink, 500, 15000);
+	assert_int_equal(st.kafka_delivered, 500);
+	assert_int_equal(st.kafka_failed, 0);
+	assert_int_equal(st.spool_dropped, 0);
+}
+
 static void test_restart_resends_unacknowledged(void **state)
 {
 	struct fixture *f = *state;
@@ -389,6 +415,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leader_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_brokers_down_then_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal_error_replaces_producer, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_spool_disk_failure_sends_from_memory, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resends_unacknowledged, setup,
 						teardown),

@@ -275,8 +275,8 @@ static void test_full_drops_low_severity_first(void **state)
 		int len = snprintf(val, sizeof(val), "{\"late\":%d,\"pad\":\"%040d\"}", i, 3);
 		int rc = ys_spool_append(sp, 3, 0, "t", 1, val, (size_t)len, false, &id);
 
-		assert_true(rc == 0 || rc == -ENOSPC);
-		refused += rc == -ENOSPC;
+		assert_true(rc == 0 || rc == -ENOBUFS);
+		refused += rc == -ENOBUFS;
 	}
 	ys_spool_get_stats(sp, &st);
 	assert_true(st.bytes <= 64 << 10);
@@ -317,7 +317,7 @@ static void test_full_of_severe_refuses_newcomer(void **state)
 	}
 	assert_int_equal(st.dropped, 0);
 	held = st.records;
-	assert_int_equal(ys_spool_append(sp, 3, 0, "t", 1, val, (size_t)len, false, &id), -ENOSPC);
+	assert_int_equal(ys_spool_append(sp, 3, 0, "t", 1, val, (size_t)len, false, &id), -ENOBUFS);
 	ys_spool_get_stats(sp, &st);
 	assert_int_equal(st.records, held);
 	assert_int_equal(st.dropped, 1);
