@@ -12,8 +12,10 @@
  * spool, or puts it back in the queue when delivery failed, so a broker
  * outage longer than message.timeout.ms only means the record is sent again.
  *
- * Delivery reports and re-sends run on the sink's own thread; every spool
- * call is made under the sink's mutex.
+ * Delivery reports and re-sends run on the sink's own thread, disk waits on
+ * a second one; every spool call is made under the sink's mutex. If the
+ * spool's disk fails, an alert is sent from memory rather than lost (counted
+ * as unspooled); a fatal error of the idempotent producer replaces it.
  */
 #include "output_kafka.h"
 

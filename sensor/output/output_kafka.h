@@ -14,8 +14,9 @@
  *   spool: { dir: /var/lib/yunshao/spool, max-size: 1gb, segment-size: 0 (auto),
  *            fsync: interval | always | none, fsync-interval-ms: 1000 }
  *
- * Threading: the sink runs one thread of its own that polls librdkafka
- * (delivery reports), re-sends spooled records and syncs the spool; write()
+ * Threading: the sink runs a thread of its own that polls librdkafka
+ * (delivery reports), re-sends spooled records and writes acks, and a second
+ * one for disk waits (fdatasync, closing deleted segments); write()
  * may be called from any thread; tick() (sensor-stats, which calls the
  * registered stats_json callback) from the main thread.
  */
