@@ -302,6 +302,7 @@ static void ys_sum_stats(struct ys_worker_stats *sum, const struct ys_worker_sta
 		sum->last_ts_usec = s->last_ts_usec;
 	if (s->processing_seconds > sum->processing_seconds)
 		sum->processing_seconds = s->processing_seconds;
+	sum->processing_cpu_seconds += s->processing_cpu_seconds;
 }
 
 static long ys_peak_rss_kb(void)
@@ -322,6 +323,7 @@ static json_t *ys_stats_json(const struct ys_worker_stats *s, const struct ys_de
 	json_object_set_new(root, "elapsed_seconds", json_real(elapsed));
 	/* Start-up (rule compilation) excluded: what throughput figures divide by. */
 	json_object_set_new(root, "processing_seconds", json_real(s->processing_seconds));
+	json_object_set_new(root, "processing_cpu_seconds", json_real(s->processing_cpu_seconds));
 	json_object_set_new(root, "peak_rss_kb", json_integer(ys_peak_rss_kb()));
 
 	o = json_object();

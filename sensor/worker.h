@@ -55,7 +55,8 @@ struct ys_worker_stats {
 	struct ys_applayer_stats app;
 	struct ys_capture_stats capture;
 	uint64_t first_ts_usec, last_ts_usec;
-	double processing_seconds; /* wall time from the first packet to the end of the run */
+	double processing_seconds;     /* wall time from the first packet to the end of the run */
+	double processing_cpu_seconds; /* this worker thread's CPU time over the same span */
 };
 
 struct ys_worker;
