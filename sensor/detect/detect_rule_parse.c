@@ -58,6 +58,12 @@ int ys_kw_unquote(char *s, char **out)
 	char *w;
 
 	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		/* the closing quote must not itself be escaped */
+		size_t bs = 0;
+		while (n - 2 - bs > 0 && s[n - 2 - bs] == '\\')
+			bs++;
+		if (bs % 2)
+			return -EINVAL;
 		s[n - 1] = 0;
 		s++;
 	} else if (s[0] == '"') {
@@ -67,6 +73,8 @@ int ys_kw_unquote(char *s, char **out)
 	for (char *r = s; *r; r++) {
 		if (*r == '\\' && r[1]) {
 			r++;
+		} else if (*r == '"') {
+			return -EINVAL; /* an unescaped quote: a ';' is probably missing */
 		}
 		*w++ = *r;
 	}
@@ -206,7 +214,7 @@ int ys_kw_msg(struct pctx *pc, char *v)
 {
 	char *m;
 	if (!v || ys_kw_unquote(ys_kw_trim(v), &m) < 0) {
-		ys_kw_err(pc, "needs a quoted string");
+		ys_kw_err(pc, "needs a quoted string (unescaped '\"' inside: missing ';'?)");
 		return KW_BAD;
 	}
 	free((char *)pc->s->info.msg);

@@ -169,6 +169,8 @@ static void test_errors_name_keyword(void **state)
 		{ "alert tcp any 70000 -> any any (sid:1;)", "syntax", "port" },
 		{ "alert tcp $NOPE any -> any any (sid:1;)", "syntax", "unknown variable" },
 		{ "alert tcp any any -> any any (msg:\"x\";)", "syntax", "no sid" },
+		{ "alert tcp any any -> any any (msg:\"z\" content:\"a\"; sid:1;)", "msg",
+		  "quoted" },
 		{ "alert tcp any any -> any any (content:\"a\"; sid:1; content:\"b\" sid:2;)",
 		  "content", "" },
 	};
