@@ -222,9 +222,6 @@ static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 	for (uint32_t i = 0; i < s->nfbs; i++)
 		if (!ys_flowbits_check(df, &s->fbs[i]))
 			return false;
-	for (uint32_t i = 0; i < s->nfis; i++)
-		if (!ys_flowint_check(df, &s->fis[i]))
-			return false;
 
 	st.md = ctx->md;
 	st.min_end = 0;
@@ -316,6 +313,18 @@ static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 			}
 		}
 		if (!ok)
+			return false;
+	}
+	/*
+	 * flowint runs where Suricata runs it: with the packet keywords after
+	 * the payload matched, in rule order, and a modification (=, +, -)
+	 * takes effect at once, so "flowint:c,+,1; flowint:c,>,3;" counts
+	 * every match of the rest of the rule and compares the new value.
+	 */
+	for (uint32_t i = 0; i < s->nfis; i++) {
+		if (s->fis[i].op <= YS_FI_SUB)
+			ys_flowint_apply(df, &s->fis[i]);
+		else if (!ys_flowint_check(df, &s->fis[i]))
 			return false;
 	}
 	return true;
@@ -428,8 +437,6 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 		for (uint32_t i = 0; i < s->nfbs; i++)
 			if (s->fbs[i].op <= YS_FB_TOGGLE)
 				ys_flowbits_apply(df, &s->fbs[i]);
-		for (uint32_t i = 0; i < s->nfis; i++)
-			ys_flowint_apply(df, &s->fis[i]);
 		if (s->info.action == YS_ACTION_PASS) {
 			/* pass: no alert, nothing after it on this packet, and the
 			 * rest of the flow is not inspected */

@@ -287,7 +287,13 @@ static void test_flowbits_and_order(void **state)
 	assert_int_equal(e.n, 2);
 	assert_int_equal(e.sids[0], 11);
 	assert_int_equal(e.sids[1], 10);
+	/* flowint: incremented as the rule is evaluated, compared after it */
 	TCP_PAY(&e, "cnt");
+	assert_false(fired(&e, 20)); /* c = 1 */
+	TCP_PAY(&e, "cnt");
+	assert_true(fired(&e, 20)); /* c = 2 > 1 */
+	TCP_PAY(&e, "xxx");
+	assert_false(fired(&e, 20)); /* no content, no increment */
 	env_free(&e);
 }
 
