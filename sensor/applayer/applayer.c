@@ -297,9 +297,12 @@ static void handle_tcp_dir(struct ys_applayer_ctx *ctx, struct ys_app_flow_priv 
 	{
 		uint32_t room = YS_APP_PROBE_BYTES - ap->probe_len[dir];
 		uint32_t take = len < room ? len : room;
+		bool just_tried = ap->probe_len[dir] == 0; /* these bytes alone: "need more" */
 
 		memcpy(ap->probe[dir] + ap->probe_len[dir], d, take);
 		ap->probe_len[dir] += (uint8_t)take;
+		if (just_tried)
+			return;
 		p = ys_app_detect_tcp(ap->probe[dir], ap->probe_len[dir], dir, f->client_port,
 				      f->server_port, &need_more);
 		if (p != YS_APP_UNKNOWN) {
