@@ -7,7 +7,13 @@
  * 10,000 alerts becomes one incident update per batch, not 10,000 rows.
  *
  * Allocation: one malloc per new group and per pending incident change, none
- * per alert otherwise. The ingest is not the packet path; groups are bounded.
+ * per alert otherwise (a value_count group's list of alerts grows by doubling,
+ * bounded per rule by max_entries). The ingest is not the packet path; groups
+ * are bounded.
+ *
+ * Every entry carries what an incident lists about its alert (tenant,
+ * addresses, signature), so the alerts that caused an incident contribute
+ * their values exactly as the alert that completed the pattern does.
  */
 #include "correlate_int.h"
 
@@ -22,12 +28,15 @@
 #define YS_CORR_KEY_MAX	   512
 #define YS_CORR_VALUE_MAX  64
 #define YS_CORR_TENANT_MAX 4096
+#define YS_CORR_SIG_MAX	   65536 /* distinct signatures remembered (sensor rule messages) */
+#define YS_CORR_ENTRIES	   262144
 #define YS_CORR_ADDR_LEN   46 /* INET6_ADDRSTRLEN */
 
 struct ys_corr_entry {
 	int64_t ts;
 	uint64_t vhash;	    /* value_count: hash of the whole value */
 	const char *tenant; /* interned */
+	const char *sig;    /* interned; NULL when the signature table is full */
 	char event_id[YS_UUID_STR_LEN];
 	/* addresses, so an incident lists those of every alert that caused it */
 	char src[YS_CORR_ADDR_LEN], dst[YS_CORR_ADDR_LEN];
@@ -43,12 +52,19 @@ struct ys_corr_group {
 	bool chain_ok[YS_CORR_MAX_STEPS];
 	int64_t chain_start[YS_CORR_MAX_STEPS];
 	struct ys_corr_entry *e;
+	/*
+	 * value_count: every alert fed since the group last fired, time-sorted
+	 * (e[] holds only the latest alert per distinct value, for the decision).
+	 */
+	struct ys_corr_entry *c; /* live entries are c[c0 .. c0 + nc) */
+	size_t c0, nc, capc;
 	char *key;
 };
 
 struct ys_corr_rstate {
 	struct ys_corr_group **buckets;
 	size_t nbuckets, ngroups;
+	size_t nentries; /* value_count: sum of the groups' nc, capped by max_entries */
 	struct ys_corr_group *lru_head, *lru_tail; /* head: most recently used */
 };
 
@@ -68,14 +84,19 @@ struct ys_corr_delta {
 
 #define YS_CORR_DELTA_BUCKETS 1024
 
+/* A set of interned strings (open addressing), so entries carry a pointer, not a copy. */
+struct ys_intern {
+	char **v;
+	size_t cap, n, max;
+};
+
 struct ys_corr_engine {
 	const struct ys_corr_ruleset *rs;
 	struct ys_corr_limits lim;
 	struct ys_corr_rstate *st;
 	struct ys_corr_delta *deltas[YS_CORR_DELTA_BUCKETS];
 	size_t ndeltas;
-	char **tenants; /* interned tenant names */
-	size_t ntenants;
+	struct ys_intern tenants, sigs;
 	struct ys_corr_stats stats;
 };
 
@@ -101,9 +122,11 @@ struct ys_corr_engine *ys_corr_new(const struct ys_corr_ruleset *rs,
 		return NULL;
 	eng->rs = rs;
 	eng->lim.max_groups = lim && lim->max_groups ? lim->max_groups : 100000;
+	eng->lim.max_entries = lim && lim->max_entries ? lim->max_entries : YS_CORR_ENTRIES;
+	eng->tenants.max = YS_CORR_TENANT_MAX;
+	eng->sigs.max = YS_CORR_SIG_MAX;
 	eng->st = calloc(rs->n ? rs->n : 1, sizeof(*eng->st));
-	eng->tenants = calloc(YS_CORR_TENANT_MAX, sizeof(*eng->tenants));
-	if (!eng->st || !eng->tenants) {
+	if (!eng->st) {
 		ys_corr_free(eng);
 		errno = ENOMEM;
 		return NULL;
@@ -111,10 +134,69 @@ struct ys_corr_engine *ys_corr_new(const struct ys_corr_ruleset *rs,
 	return eng;
 }
 
+static void ys_intern_free(struct ys_intern *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->v[i]);
+	free(t->v);
+	t->v = NULL;
+	t->cap = t->n = 0;
+}
+
+static int ys_intern_grow(struct ys_intern *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	char **v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t j;
+
+		if (!t->v[i])
+			continue;
+		j = ys_fnv1a(t->v[i], strlen(t->v[i]), YS_FNV_SEED) & (cap - 1);
+		while (v[j])
+			j = (j + 1) & (cap - 1);
+		v[j] = t->v[i];
+	}
+	free(t->v);
+	t->v = v;
+	t->cap = cap;
+	return 0;
+}
+
+/* The interned copy of S; NULL when the set is full (t->max) or memory is short. */
+static const char *ys_intern(struct ys_intern *t, const char *s)
+{
+	size_t len = strlen(s), j;
+
+	if (t->cap) {
+		j = ys_fnv1a(s, len, YS_FNV_SEED) & (t->cap - 1);
+		for (; t->v[j]; j = (j + 1) & (t->cap - 1))
+			if (strcmp(t->v[j], s) == 0)
+				return t->v[j];
+	}
+	if (t->n == t->max)
+		return NULL;
+	/* at most half full, so probes stay short and always end on an empty slot */
+	if ((t->n + 1) * 2 > t->cap && ys_intern_grow(t))
+		return NULL;
+	j = ys_fnv1a(s, len, YS_FNV_SEED) & (t->cap - 1);
+	while (t->v[j])
+		j = (j + 1) & (t->cap - 1);
+	t->v[j] = strndup(s, len);
+	if (!t->v[j])
+		return NULL;
+	t->n++;
+	return t->v[j];
+}
+
 static void ys_group_free(struct ys_corr_group *g)
 {
 	if (!g)
 		return;
+	free(g->c);
 	free(g->e);
 	free(g->key);
 	free(g);
@@ -162,9 +244,8 @@ void ys_corr_free(struct ys_corr_engine *eng)
 		free(eng->st[r].buckets);
 	}
 	free(eng->st);
-	for (size_t i = 0; eng->tenants && i < eng->ntenants; i++)
-		free(eng->tenants[i]);
-	free(eng->tenants);
+	ys_intern_free(&eng->tenants);
+	ys_intern_free(&eng->sigs);
 	free(eng);
 }
 
@@ -184,17 +265,7 @@ void ys_corr_get_stats(const struct ys_corr_engine *eng, struct ys_corr_stats *s
 /* Tenant names are few: intern them so entries carry a pointer, not a copy. */
 static const char *ys_tenant_intern(struct ys_corr_engine *eng, const char *t)
 {
-	if (!t)
-		return "";
-	for (size_t i = 0; i < eng->ntenants; i++)
-		if (strcmp(eng->tenants[i], t) == 0)
-			return eng->tenants[i];
-	if (eng->ntenants == YS_CORR_TENANT_MAX)
-		return NULL;
-	eng->tenants[eng->ntenants] = strdup(t);
-	if (!eng->tenants[eng->ntenants])
-		return NULL;
-	return eng->tenants[eng->ntenants++];
+	return t ? ys_intern(&eng->tenants, t) : "";
 }
 
 /* ---- groups ---- */
@@ -233,6 +304,7 @@ static void ys_group_remove(struct ys_corr_rstate *s, struct ys_corr_group *g)
 		*pp = g->hnext;
 	ys_lru_unlink(s, g);
 	s->ngroups--;
+	s->nentries -= g->nc;
 	ys_group_free(g);
 }
 
@@ -391,12 +463,13 @@ static struct ys_corr_delta *ys_delta_get(struct ys_corr_engine *eng, size_t ri,
 }
 
 /*
- * Count alert E into its tenant's incident. EV is the alert being processed:
- * its addresses and signature are added only when E is that alert, so an
- * incident never lists another tenant's values (titles use group-by fields).
+ * Count alert E into its tenant's incident with its own addresses and
+ * signature, so an incident never lists another tenant's values. EV, the
+ * alert being processed, only renders a new incident's title (which uses
+ * group-by fields, the same for every alert of the group).
  */
 static int ys_delta_add(struct ys_corr_engine *eng, size_t ri, const char *key,
-			const struct ys_corr_entry *e, const json_t *ev, bool is_ev)
+			const struct ys_corr_entry *e, const json_t *ev)
 {
 	struct ys_corr_delta *d = ys_delta_get(eng, ri, e->tenant, key, ev);
 
@@ -413,12 +486,7 @@ static int ys_delta_add(struct ys_corr_engine *eng, size_t ri, const char *key,
 	}
 	ys_set_add(d->src, &d->nsrc, e->src);
 	ys_set_add(d->dst, &d->ndst, e->dst);
-	if (is_ev) {
-		const json_t *alert = json_object_get(ev, "alert");
-
-		ys_set_add(d->sig, &d->nsig,
-			   json_string_value(json_object_get(alert, "signature")));
-	}
+	ys_set_add(d->sig, &d->nsig, e->sig);
 	return 0;
 }
 
@@ -535,6 +603,103 @@ static bool ys_event_count_fires(const struct ys_corr_rule *r, const struct ys_c
 	}
 }
 
+/* Index of the first entry of V[0..N) later than TS (time-sorted). */
+static size_t ys_entries_after(const struct ys_corr_entry *v, size_t n, int64_t ts)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].ts <= ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Does time-sorted V[0..N) hold E already (same time and event id)? */
+static bool ys_entries_have(const struct ys_corr_entry *v, size_t n, const struct ys_corr_entry *e)
+{
+	for (size_t i = ys_entries_after(v, n, e->ts); i-- > 0 && v[i].ts == e->ts;)
+		if (strcmp(v[i].event_id, e->event_id) == 0)
+			return true;
+	return false;
+}
+
+static void ys_group_forget_alerts(struct ys_corr_rstate *s, struct ys_corr_group *g)
+{
+	s->nentries -= g->nc;
+	free(g->c);
+	g->c = NULL;
+	g->c0 = g->nc = g->capc = 0;
+}
+
+/*
+ * value_count: remember E among the alerts of group G until it fires, so the
+ * incident links every alert of the window, not just the latest per value.
+ * Alerts older than the window before the group's newest are forgotten (they
+ * cannot share a window with it); beyond the rule's max_entries a new alert
+ * is counted in stats.dropped instead (the latest per value, in g->e, still
+ * decides and is still linked).
+ */
+static void ys_value_remember(struct ys_corr_engine *eng, struct ys_corr_rstate *s,
+			      const struct ys_corr_rule *r, struct ys_corr_group *g,
+			      const struct ys_corr_entry *e)
+{
+	struct ys_corr_entry *v = g->c + g->c0;
+	size_t old, at;
+
+	if (ys_entries_have(v, g->nc, e))
+		return; /* a batch replayed after a rollback */
+	/* forgetting costs nothing here: the front moves; the space is reclaimed below */
+	old = ys_entries_after(v, g->nc, g->last - r->timespan - 1);
+	g->c0 += old;
+	g->nc -= old;
+	s->nentries -= old;
+	if (g->c0 + g->nc == g->capc) {
+		size_t want = g->capc ? g->capc * 2 : 8;
+
+		/* reclaim the forgotten front when it is a quarter, or when growing is not allowed */
+		if (g->c0 &&
+		    (g->c0 >= g->capc / 4 || s->nentries + want - g->capc > eng->lim.max_entries)) {
+			memmove(g->c, g->c + g->c0, g->nc * sizeof(*g->c));
+			g->c0 = 0;
+		} else if (s->nentries >= eng->lim.max_entries) {
+			eng->stats.dropped++;
+			return;
+		} else {
+			struct ys_corr_entry *c;
+
+			if (want - g->capc > eng->lim.max_entries - s->nentries)
+				want = g->capc + (eng->lim.max_entries - s->nentries);
+			c = realloc(g->c, want * sizeof(*c));
+			if (!c) {
+				eng->stats.dropped++;
+				return;
+			}
+			g->c = c;
+			g->capc = want;
+		}
+	}
+	if (s->nentries >= eng->lim.max_entries) {
+		eng->stats.dropped++;
+		return;
+	}
+	v = g->c + g->c0;
+	at = ys_entries_after(v, g->nc, e->ts);
+	memmove(&v[at + 1], &v[at], (g->nc - at) * sizeof(*v));
+	v[at] = *e;
+	g->nc++;
+	s->nentries++;
+}
+
+/*
+ * value_count decision: g->e holds the latest alert per distinct value (at
+ * most r->window values); the rule holds when enough of them lie within one
+ * timespan of E.
+ */
 static bool ys_value_count_fires(const struct ys_corr_rule *r, struct ys_corr_group *g,
 				 const struct ys_corr_entry *e)
 {
@@ -662,10 +827,27 @@ static int ys_fire(struct ys_corr_engine *eng, size_t ri, struct ys_corr_group *
 	for (i = 0; i < n && !ret; i++) {
 		if (!list[i].event_id[0] || strcmp(list[i].event_id, cur->event_id) == 0)
 			continue;
-		ret = ys_delta_add(eng, ri, g->key, &list[i], ev, false);
+		if (r->type == YS_CORR_VALUE_COUNT) {
+			/* the latest per value, unless already among the alerts linked below */
+			if (list[i].ts < cur->ts - r->timespan ||
+			    list[i].ts > cur->ts + r->timespan ||
+			    ys_entries_have(g->c + g->c0, g->nc, &list[i]))
+				continue;
+		}
+		ret = ys_delta_add(eng, ri, g->key, &list[i], ev);
+	}
+	/* value_count: every remembered alert within the window that decided */
+	for (i = 0; r->type == YS_CORR_VALUE_COUNT && i < g->nc && !ret; i++) {
+		const struct ys_corr_entry *c = &g->c[g->c0 + i];
+
+		if (c->ts < cur->ts - r->timespan || c->ts > cur->ts + r->timespan ||
+		    strcmp(c->event_id, cur->event_id) == 0)
+			continue;
+		ret = ys_delta_add(eng, ri, g->key, c, ev);
 	}
 	if (!ret)
-		ret = ys_delta_add(eng, ri, g->key, cur, ev, true);
+		ret = ys_delta_add(eng, ri, g->key, cur, ev);
+	ys_group_forget_alerts(&eng->st[ri], g);
 	g->fired = true;
 	g->n = 0;
 	memset(g->chain_ok, 0, sizeof(g->chain_ok));
@@ -713,6 +895,13 @@ int ys_corr_feed(struct ys_corr_engine *eng, enum ys_corr_stream stream, const j
 			snprintf(e.src, sizeof(e.src), "%s", sa ? sa : "");
 			snprintf(e.dst, sizeof(e.dst), "%s", da ? da : "");
 		}
+		{
+			const char *sig = json_string_value(
+				json_object_get(json_object_get(ev, "alert"), "signature"));
+
+			/* a full table leaves the signature out of the incident, nothing else */
+			e.sig = sig ? ys_intern(&eng->sigs, sig) : NULL;
+		}
 		if (r->type == YS_CORR_VALUE_COUNT) {
 			char buf[32];
 			const char *v = ys_corr_field(ev, r->field, buf, sizeof(buf));
@@ -729,7 +918,7 @@ int ys_corr_feed(struct ys_corr_engine *eng, enum ys_corr_stream stream, const j
 		eng->stats.matched++;
 		counted++;
 		if (g->fired) {
-			ret = ys_delta_add(eng, ri, g->key, &e, ev, true);
+			ret = ys_delta_add(eng, ri, g->key, &e, ev);
 			if (ret)
 				return ret;
 			continue;
@@ -741,6 +930,8 @@ int ys_corr_feed(struct ys_corr_engine *eng, enum ys_corr_stream stream, const j
 			break;
 		case YS_CORR_VALUE_COUNT:
 			fires = ys_value_count_fires(r, g, &e);
+			if (!fires)
+				ys_value_remember(eng, &eng->st[ri], r, g, &e);
 			break;
 		case YS_CORR_TEMPORAL:
 			fires = ys_temporal_fires(r, g, mask, &e);

@@ -94,7 +94,9 @@ bool ys_corr_rules_select_any(const struct ys_corr_ruleset *rs, enum ys_corr_str
 const struct ys_corr_ruleset *ys_corr_ruleset_of(const struct ys_corr_engine *eng);
 
 struct ys_corr_limits {
-	size_t max_groups; /* per rule; default 100000 */
+	size_t max_groups;  /* per rule; default 100000 */
+	size_t max_entries; /* value_count: alerts remembered per rule until a group fires;
+			     * default 262144 (about 40 MB); beyond it counted in stats.dropped */
 };
 
 /* The engine keeps a pointer to RS: RS must outlive it. */
@@ -146,6 +148,9 @@ void ys_corr_expire(struct ys_corr_engine *eng, int64_t now_usec);
 
 struct ys_corr_stats {
 	uint64_t fed, matched, fired, groups, evicted, expired;
+	/* value_count alerts not remembered because max_entries was hit (the latest
+	 * alert per distinct value is still kept, decides and is linked) */
+	uint64_t dropped;
 };
 
 void ys_corr_get_stats(const struct ys_corr_engine *eng, struct ys_corr_stats *st);

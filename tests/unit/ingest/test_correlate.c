@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@ struct seen {
 	char rule[16][64];
 	char title[16][128];
 	size_t nevents[16];
+	size_t nsig[16];
+	char sig[16][4][64]; /* the first 4 signatures of each incident */
+	char ids[16][8][40]; /* the first 8 event ids of each incident */
 };
 
 static int collect(void *user, const struct ys_corr_incident *inc)
@@ -37,6 +41,11 @@ static int collect(void *user, const struct ys_corr_incident *inc)
 		snprintf(s->rule[s->n], sizeof(s->rule[0]), "%s", inc->rule);
 		snprintf(s->title[s->n], sizeof(s->title[0]), "%s", inc->title);
 		s->nevents[s->n] = inc->nevents;
+		s->nsig[s->n] = inc->nsig;
+		for (size_t i = 0; i < inc->nsig && i < 4; i++)
+			snprintf(s->sig[s->n][i], sizeof(s->sig[0][0]), "%s", inc->signatures[i]);
+		for (size_t i = 0; i < inc->nevents && i < 8; i++)
+			snprintf(s->ids[s->n][i], sizeof(s->ids[0][0]), "%s", inc->event_ids[i]);
 	}
 	s->n++;
 	return 0;
@@ -280,6 +289,153 @@ static void test_temporal_ordered(void **state)
 	ys_corr_rules_free(rs);
 }
 
+/* True when incident I of S lists signature SIG. */
+static bool has_sig(const struct seen *s, int i, const char *sig)
+{
+	for (size_t k = 0; k < s->nsig[i] && k < 4; k++)
+		if (strcmp(s->sig[i][k], sig) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The alerts that caused an incident bring their signatures with them, not
+ * only the alert that completed the pattern (the scan's signature was lost).
+ */
+static void test_signatures_of_causing_alerts(void **state)
+{
+	struct ys_corr_ruleset *rs = rules(ordered);
+	struct ys_corr_engine *eng = ys_corr_new(rs, NULL);
+	struct seen s = { 0 };
+
+	feed(eng, YS_CORR_STREAM_ALERTS,
+	     alert("acme", "1.1.1.1", "10.0.0.1", 2, "ET SCAN Nmap", "network-scan", 3, "r1"),
+	     3000 * SEC, 1);
+	feed(eng, YS_CORR_STREAM_ALERTS,
+	     alert("acme", "1.1.1.1", "10.0.0.1", 1, "ET EXPLOIT Struts", "attempted-admin", 1,
+		   "r1"),
+	     3100 * SEC, 2);
+	assert_int_equal(ys_corr_drain(eng, collect, &s), 1);
+	assert_int_equal(s.count[0], 2);
+	assert_int_equal(s.nsig[0], 2);
+	assert_true(has_sig(&s, 0, "ET SCAN Nmap"));
+	assert_true(has_sig(&s, 0, "ET EXPLOIT Struts"));
+	ys_corr_free(eng);
+	ys_corr_rules_free(rs);
+
+	/* event_count: the four alerts before the fifth carry theirs too */
+	rs = rules(brute);
+	eng = ys_corr_new(rs, NULL);
+	memset(&s, 0, sizeof(s));
+	for (int i = 0; i < 5; i++)
+		feed(eng, YS_CORR_STREAM_ALERTS,
+		     alert("acme", "1.1.1.1", "10.0.0.1", 1, i < 4 ? "SSH brute a" : "SSH brute b",
+			   "x", 2, "r1"),
+		     100 * SEC + i * SEC, i);
+	assert_int_equal(ys_corr_drain(eng, collect, &s), 1);
+	assert_int_equal(s.nsig[0], 2);
+	assert_true(has_sig(&s, 0, "SSH brute a"));
+	assert_true(has_sig(&s, 0, "SSH brute b"));
+	ys_corr_free(eng);
+	ys_corr_rules_free(rs);
+}
+
+static const char *campaign = "id: xt\ntitle: \"campaign {src_ip}\"\ntype: value_count\n"
+			      "stream: by-source\nselect: {severity_max: 3}\ngroup-by: [src_ip]\n"
+			      "timespan: 1h\ncondition: {field: tenant, gte: 3}\nlevel: orange\n";
+
+struct tenant_alert {
+	const char *tenant;
+	int64_t sec;
+	int id;
+};
+
+/* Feed ALERTS in ORDER and return acme's incident count (and the total over tenants). */
+static int64_t campaign_run(const struct tenant_alert *alerts, const int *order, size_t n,
+			    const struct ys_corr_limits *lim, int64_t *total, struct seen *s)
+{
+	struct ys_corr_ruleset *rs = rules(campaign);
+	struct ys_corr_engine *eng = ys_corr_new(rs, lim);
+	int64_t acme = -1;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < n; i++) {
+		const struct tenant_alert *a = &alerts[order[i]];
+
+		feed(eng, YS_CORR_STREAM_BY_SOURCE,
+		     alert(a->tenant, "6.6.6.6", "10.0.0.1", 1, "x", "x", 2, "r1"), a->sec * SEC,
+		     a->id);
+	}
+	assert_int_equal(ys_corr_drain(eng, collect, s), 3);
+	*total = 0;
+	for (int i = 0; i < s->n; i++) {
+		*total += s->count[i];
+		if (strcmp(s->tenant[i], "acme") == 0)
+			acme = s->count[i];
+	}
+	ys_corr_free(eng);
+	ys_corr_rules_free(rs);
+	return acme;
+}
+
+/*
+ * value_count: every alert of the window that contributed is in its tenant's
+ * incident, not only the latest per tenant, and the result does not depend on
+ * the order in which the by-source stream delivers them.
+ */
+static void test_value_count_keeps_all_alerts(void **state)
+{
+	static const struct tenant_alert a[] = {
+		{ "acme", 100, 1 },   { "acme", 110, 2 },   { "acme", 120, 3 },
+		{ "globex", 130, 4 }, { "globex", 140, 5 }, { "initech", 150, 6 },
+	};
+	static const int fwd[] = { 0, 1, 2, 3, 4, 5 }, rev[] = { 5, 4, 3, 2, 1, 0 },
+			 mix[] = { 3, 0, 5, 1, 4, 2 };
+	struct seen s;
+	int64_t total;
+
+	assert_int_equal(campaign_run(a, fwd, 6, NULL, &total, &s), 3);
+	assert_int_equal(total, 6);
+	for (int i = 0; i < s.n; i++)
+		if (strcmp(s.tenant[i], "acme") == 0)
+			assert_int_equal(s.nevents[i], 3);
+	assert_int_equal(campaign_run(a, rev, 6, NULL, &total, &s), 3);
+	assert_int_equal(total, 6);
+	assert_int_equal(campaign_run(a, mix, 6, NULL, &total, &s), 3);
+	assert_int_equal(total, 6);
+}
+
+/* The per-rule entry cap bounds what a value_count group remembers; drops are counted. */
+static void test_value_count_entry_cap(void **state)
+{
+	struct ys_corr_ruleset *rs = rules(campaign);
+	struct ys_corr_limits lim = { .max_entries = 4 };
+	struct ys_corr_engine *eng = ys_corr_new(rs, &lim);
+	struct ys_corr_stats st;
+	struct seen s = { 0 };
+	int64_t total = 0;
+
+	for (int i = 0; i < 10; i++)
+		feed(eng, YS_CORR_STREAM_BY_SOURCE,
+		     alert("acme", "6.6.6.6", "10.0.0.1", 1, "x", "x", 2, "r1"), (100 + i) * SEC,
+		     i);
+	feed(eng, YS_CORR_STREAM_BY_SOURCE,
+	     alert("globex", "6.6.6.6", "10.0.0.1", 1, "x", "x", 2, "r1"), 200 * SEC, 20);
+	feed(eng, YS_CORR_STREAM_BY_SOURCE,
+	     alert("initech", "6.6.6.6", "10.0.0.1", 1, "x", "x", 2, "r1"), 210 * SEC, 21);
+	/* every tenant still gets its incident: the distinct values are never dropped */
+	assert_int_equal(ys_corr_drain(eng, collect, &s), 3);
+	for (int i = 0; i < s.n; i++)
+		total += s.count[i];
+	ys_corr_get_stats(eng, &st);
+	/* 4 acme alerts remembered; 6 acme and the globex alert met the cap ... */
+	assert_int_equal(st.dropped, 7);
+	/* ... but the latest alert per tenant still decides and is linked: 4 + 1 + 1 + 1 */
+	assert_int_equal(total, 7);
+	ys_corr_free(eng);
+	ys_corr_rules_free(rs);
+}
+
 static void test_temporal_any_order(void **state)
 {
 	struct ys_corr_ruleset *rs =
@@ -404,6 +560,9 @@ int main(void)
 		cmocka_unit_test(test_value_count_racks),
 		cmocka_unit_test(test_temporal_ordered),
 		cmocka_unit_test(test_temporal_any_order),
+		cmocka_unit_test(test_signatures_of_causing_alerts),
+		cmocka_unit_test(test_value_count_keeps_all_alerts),
+		cmocka_unit_test(test_value_count_entry_cap),
 		cmocka_unit_test(test_group_cap_and_expiry),
 		cmocka_unit_test(test_bad_rules),
 		cmocka_unit_test(test_rules_list),
