@@ -162,6 +162,9 @@ static char *ys_metrics_text(void *user)
 		   atomic_load(&m->purged));
 	ys_counter(&b, "yunshao_ingest_correlation_evicted_total",
 		   "Correlation groups evicted by the group cap", atomic_load(&m->corr_evicted));
+	ys_counter(&b, "yunshao_ingest_correlation_dropped_total",
+		   "value_count alerts not remembered: correlation.max_entries was hit",
+		   atomic_load(&m->corr_dropped));
 	ys_bprintf(&b, "# HELP yunshao_ingest_incidents_total Incidents opened, by level\n"
 		       "# TYPE yunshao_ingest_incidents_total counter\n");
 	for (int i = 0; i < 4; i++)
@@ -397,7 +400,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	{
-		int64_t max_groups;
+		int64_t max_groups, max_entries;
 
 		if (ys_conf_int(in.conf, "correlation.max_groups", 100000, &max_groups, err,
 				sizeof(err)) ||
@@ -406,7 +409,16 @@ int main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-		struct ys_corr_limits lim = { .max_groups = (size_t)max_groups };
+		/* value_count alerts remembered per rule until their group fires */
+		if (ys_conf_int(in.conf, "correlation.max_entries", 262144, &max_entries, err,
+				sizeof(err)) ||
+		    max_entries < 1) {
+			fprintf(stderr, "yunshao-ingest: correlation.max_entries: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		struct ys_corr_limits lim = { .max_groups = (size_t)max_groups,
+					      .max_entries = (size_t)max_entries };
 
 		in.eng = ys_corr_new(in.rules, &lim);
 		if (!in.eng) {

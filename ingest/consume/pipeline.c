@@ -735,6 +735,7 @@ int ys_pipeline_tick(struct ys_pipeline *pl, int64_t now, int64_t retention_us,
 		ys_corr_get_stats(pl->eng, &cs);
 		atomic_store(&pl->m->corr_groups, cs.groups);
 		atomic_store(&pl->m->corr_evicted, cs.evicted);
+		atomic_store(&pl->m->corr_dropped, cs.dropped);
 		atomic_store(&pl->m->corr_fired, cs.fired);
 	}
 	if (purge_every_us > 0 && now >= pl->next_purge) {

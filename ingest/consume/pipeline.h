@@ -75,7 +75,8 @@ struct ys_lag {
 struct ys_ingest_metrics {
 	atomic_uint_fast64_t consumed, stored, duplicates, dead_letter, stats, by_source_out,
 		by_source_in, batches, batch_failures, incidents_created, incidents_updated,
-		corr_matched, purged, kafka_commit_failures, corr_groups, corr_evicted, corr_fired;
+		corr_matched, purged, kafka_commit_failures, corr_groups, corr_evicted, corr_fired,
+		corr_dropped;
 	atomic_uint_fast64_t incidents_by_level[4];
 	atomic_int kafka_up;
 	struct ys_delay_ring to_store, to_incident;
