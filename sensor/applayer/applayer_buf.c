@@ -34,7 +34,7 @@ enum ys_app_proto ys_app_proto_parse(const char *name)
 		enum ys_app_proto p;
 	} aliases[] = {
 		{ "http1", YS_APP_HTTP }, { "ssl", YS_APP_TLS },       { "ftp-data", YS_APP_FTP },
-		{ "smb2", YS_APP_SMB },	  { "dcerpc", YS_APP_DCERPC },
+		{ "smb2", YS_APP_SMB },	  { "dcerpc", YS_APP_DCERPC }, { "ikev2", YS_APP_IKE },
 	};
 
 	if (!name)

@@ -79,10 +79,6 @@ int ys_class_table_load_file(struct ys_class_table *t, const char *path);
 void ys_class_table_clear(struct ys_class_table *t);
 const struct ys_classtype *ys_class_table_find(const struct ys_class_table *t, const char *name);
 
-/* App-layer protocol and buffer names (our own copies, so detect links without applayer). */
-enum ys_app_proto ys_detect_app_proto_parse(const char *name);
-const char *ys_detect_buf_name(enum ys_buf_id id);
-
 /* ---- signature parts ---- */
 
 enum ys_cmp_op {

@@ -627,7 +627,9 @@ int ys_kw_app_layer_protocol(struct pctx *pc, char *v)
 	char *comma = strchr(v, ',');
 	if (comma)
 		*comma = 0; /* ",final" / ",original" modifiers: treat as the flow's proto */
-	enum ys_app_proto p = ys_detect_app_proto_parse(ys_kw_trim(v));
+	v = ys_kw_trim(v);
+	/* "failed" names the state of a flow whose detection gave up; a header cannot. */
+	enum ys_app_proto p = strcasecmp(v, "failed") == 0 ? YS_APP_FAILED : ys_app_proto_parse(v);
 	if (p == YS_APP_UNKNOWN && strcmp(v, "unknown") != 0) {
 		ys_kw_err(pc, "unknown protocol \"%s\"", v);
 		return KW_BAD;

@@ -374,7 +374,7 @@ static int legacy_mod(struct pctx *pc, uint16_t buf)
 	if (!t)
 		return KW_BAD;
 	if (t->list != YS_BUF_PACKET) {
-		ys_kw_err(pc, "content already belongs to buffer %s", ys_detect_buf_name(t->list));
+		ys_kw_err(pc, "content already belongs to buffer %s", ys_buf_name(t->list));
 		return KW_BAD;
 	}
 	t->list = buf;

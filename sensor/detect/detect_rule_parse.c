@@ -695,7 +695,7 @@ static int parse_header(struct pctx *pc, char *h, const char *rule_start)
 	} else if (strcmp(proto, "icmpv6") == 0) {
 		s->proto = IPPROTO_ICMPV6;
 	} else {
-		enum ys_app_proto ap = ys_detect_app_proto_parse(proto);
+		enum ys_app_proto ap = ys_app_proto_parse(proto);
 		if (ap == YS_APP_UNKNOWN || ap == YS_APP_FAILED) {
 			ys_kw_err(pc, "unknown protocol \"%s\" at column %d", proto,
 				  (int)(tok[1] - rule_start) + 1);
