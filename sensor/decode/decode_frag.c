@@ -15,6 +15,12 @@
  * are dropped first (YS_DEC_FRAG_MEMCAP per drop). Entries older than the
  * timeout (packet time since their first fragment) are dropped as fragments
  * arrive (stats.frag_timeouts). This is the only place the decoder allocates.
+ *
+ * An entry's buffer keeps YS_FRAG_HDR_MAX bytes free in front of the payload,
+ * so that a complete datagram is assembled in place: the first fragment's
+ * header goes right before the payload and the buffer passes to the decoder
+ * (dec->done_buf) for the packet's lifetime, without a new allocation or a
+ * second copy of the payload.
  */
 #include "decode_private.h"
 
@@ -41,8 +47,8 @@ struct ys_frag_entry {
 	uint32_t hlen;	/* 0 until the offset-0 fragment arrived */
 	uint32_t total; /* payload length, once the last fragment (MF=0) arrived */
 	bool have_last;
-	uint8_t *buf;
-	uint32_t cap;
+	uint8_t *buf; /* YS_FRAG_HDR_MAX bytes of room, then the payload */
+	uint32_t cap; /* payload bytes buf has room for */
 	uint32_t nranges;
 	struct ys_frag_range ranges[YS_FRAG_MAX_PIECES];
 };
@@ -87,10 +93,21 @@ static void ys_frag_entry_unlink(struct ys_frag_table *ft, struct ys_frag_entry 
 		ft->lru_tail = e->lru_prev;
 }
 
+/* Bytes of memcap the buffer for CAP payload bytes takes (0: none allocated). */
+static uint64_t ys_frag_buf_size(uint32_t cap)
+{
+	return cap ? (uint64_t)YS_FRAG_HDR_MAX + cap : 0;
+}
+
+static uint8_t *ys_frag_payload(const struct ys_frag_entry *e)
+{
+	return e->buf + YS_FRAG_HDR_MAX;
+}
+
 static void ys_frag_entry_drop(struct ys_decoder *dec, struct ys_frag_entry *e)
 {
 	ys_frag_entry_unlink(dec->frag, e);
-	dec->st.frag_memuse -= sizeof(*e) + e->cap;
+	dec->st.frag_memuse -= sizeof(*e) + ys_frag_buf_size(e->cap);
 	dec->st.frag_active--;
 	free(e->buf);
 	free(e);
@@ -198,11 +215,11 @@ static int ys_frag_insert(struct ys_frag_entry *e, uint32_t off, uint32_t end, c
 			break;
 		overlap = true;
 		if (r->start > cur)
-			memcpy(e->buf + cur, p + (cur - off), r->start - cur);
+			memcpy(ys_frag_payload(e) + cur, p + (cur - off), r->start - cur);
 		cur = r->end;
 	}
 	if (cur < end)
-		memcpy(e->buf + cur, p + (cur - off), end - cur);
+		memcpy(ys_frag_payload(e) + cur, p + (cur - off), end - cur);
 
 	/* Rebuild the sorted, merged list with [off, end) in it. */
 	for (i = 0; i < (int)e->nranges || !placed; i++) {
@@ -288,12 +305,12 @@ int ys_frag_add(struct ys_decoder *dec, struct ys_packet *pkt, uint32_t id, uint
 			ncap = (end + YS_FRAG_GROW_STEP - 1) & ~(uint32_t)(YS_FRAG_GROW_STEP - 1);
 		if (ncap > 65536)
 			ncap = 65536;
-		if (!ys_frag_make_room(dec, ncap - e->cap, e))
+		if (!ys_frag_make_room(dec, ys_frag_buf_size(ncap) - ys_frag_buf_size(e->cap), e))
 			goto out_drop;
-		buf = realloc(e->buf, ncap);
+		buf = realloc(e->buf, ys_frag_buf_size(ncap));
 		if (!buf)
 			goto out_drop;
-		dec->st.frag_memuse += ncap - e->cap;
+		dec->st.frag_memuse += ys_frag_buf_size(ncap) - ys_frag_buf_size(e->cap);
 		e->buf = buf;
 		e->cap = ncap;
 	}
@@ -320,12 +337,12 @@ int ys_frag_add(struct ys_decoder *dec, struct ys_packet *pkt, uint32_t id, uint
 		ys_dec_fail(dec, pkt, v4 ? YS_DEC_IPV4_FRAG_TOO_LARGE : YS_DEC_IPV6_FRAG_TOO_LARGE);
 		goto out_drop_entry;
 	}
-	/* Complete: header + payload in a fresh buffer the decoder owns until the next packet. */
-	buf = malloc(e->hlen + e->total);
-	if (!buf)
+	/* Complete: the header goes in front of the payload, in the entry's buffer
+	 * (there is one: the last fragment ends past offset 0). */
+	if (!e->buf)
 		goto out_drop;
+	buf = ys_frag_payload(e) - e->hlen;
 	memcpy(buf, e->hdr, e->hlen);
-	memcpy(buf + e->hlen, e->buf, e->total);
 	if (v4) {
 		uint16_t tot = (uint16_t)(e->hlen + e->total), sum;
 
@@ -348,9 +365,12 @@ int ys_frag_add(struct ys_decoder *dec, struct ys_packet *pkt, uint32_t id, uint
 		free(dec->done_buf);
 		dec->st.frag_memuse -= dec->done_size;
 	}
-	dec->done_buf = buf;
-	dec->done_size = *outlen;
-	dec->st.frag_memuse += *outlen;
+	/* The buffer (and its share of the memcap) passes from the entry to the
+	 * decoder, which frees it with the next packet. */
+	dec->done_buf = e->buf;
+	dec->done_size = ys_frag_buf_size(e->cap);
+	e->buf = NULL;
+	e->cap = 0;
 	dec->st.frag_reassembled++;
 	ys_frag_entry_drop(dec, e);
 	return 0;

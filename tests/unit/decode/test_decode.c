@@ -612,6 +612,18 @@ static void test_ipv4_frag_in_order(void **state)
 	assert_int_equal(t->pkt.l3_len, 20 + 48);
 	assert_int_equal(ys_decoder_stats(t->dec)->frag_reassembled, 1);
 	assert_int_equal(ys_decoder_stats(t->dec)->frag_active, 0);
+	/* The datagram's memory is counted until the next packet, then given back. */
+	assert_true(ys_decoder_stats(t->dec)->frag_memuse >= 20 + 48);
+	build_dgram(d, '1');
+	assert_int_equal(send_frag4(t, d, 0, 16, 1, 78, 1), -EAGAIN);
+	assert_int_equal(send_frag4(t, d, 16, 32, 0, 78, 1), 0);
+	assert_memory_equal(t->pkt.payload, d + 8, 40);
+	assert_int_equal(send_frag4(t, d, 0, 16, 1, 79, 1), -EAGAIN);
+	assert_int_equal(ys_decoder_stats(t->dec)->frag_active, 1);
+	assert_int_equal(send_frag4(t, d, 16, 32, 0, 79, 1), 0);
+	assert_int_equal(ys_decoder_stats(t->dec)->frag_active, 0);
+	run_raw(t, (const uint8_t *)"x", 1, YS_LINK_RAW, 1);
+	assert_int_equal(ys_decoder_stats(t->dec)->frag_memuse, 0);
 }
 
 static void test_ipv4_frag_first_has_options(void **state)
