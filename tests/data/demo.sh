@@ -327,6 +327,13 @@ summarise() {
 	echo
 	"$PY" "$root/tests/data/eve_summary.py" "$demo/out/eve.json" --api "$base" --token "$admin_token" \
 		--ingest || die "reading incidents and the situation from $base failed"
+	# The auditors' MLPS 2.0 evidence report over what the demo stored (every figure from the store).
+	local report=$build/ingest/report/yunshao-report
+	"$report" -c "$demo/ingest.yaml" --format html -o "$demo/mlps-report.html" >"$demo/report.log" 2>&1 ||
+		die "yunshao-report failed: $(tail -n 1 "$demo/report.log")"
+	if ! "$report" -c "$demo/ingest.yaml" --format pdf -o "$demo/mlps-report.pdf" >>"$demo/report.log" 2>&1; then
+		echo "MLPS report PDF not made: $(tail -n 1 "$demo/report.log") (the HTML is there)"
+	fi
 	cat <<-EOF
 
 		Console:        $base/
@@ -334,6 +341,7 @@ summarise() {
 		           or   acme analyst token  $acme_token   (tenant acme only)
 		                (both made for this run; also in $demo/tokens.txt)
 		API:            curl -H 'Authorization: Bearer $admin_token' $base/api/v1/incidents
+		MLPS report:    $demo/mlps-report.html, $demo/mlps-report.pdf  (also $base/api/reports/mlps?format=pdf)
 		Logs:           $demo/ingest/ingest.log, $demo/kafka/kafka.log, $demo/out/sensor.log
 		Kafka:          127.0.0.1:$kafka_port (YS_KAFKA_DIR=$demo/kafka YS_KAFKA_PORT=$kafka_port deploy/kafka/kafka.sh topics)
 		Stop:           make demo-stop      (Kafka and ingest keep running until then)
