@@ -459,21 +459,10 @@ def tcp_session(cli, srv, cport, segments, size):
     return frames
 
 
-def test_sensor_xdp_tenants_metrics_and_stream_bypass(netns, workdir):
-    """The sensor itself under XDP: kernel tenant counters in /metrics, and a TCP flow past the stream depth
-    bypassed in the kernel (its later segments never reach user space)."""
-    if not _sensor_supports_live():
-        pytest.skip(f"{SENSOR} with -i/--capture not built")
-    rules = os.path.join(REPO, "rules", "yunshao-cloud.rules")
-    conf = os.path.join(workdir, "sensor.yaml")
-    with open(conf, "w") as f:
-        f.write("stream:\n  reassembly:\n    depth: 2kb\n"
-                "tenants:\n  - {id: 105, name: hooli, cidr: [10.50.0.0/16]}\n"
-                "  - {id: 106, name: quiet, cidr: [10.60.0.0/16], policy: ignore}\n")
-    frames = tcp_session("10.50.1.10", "10.50.1.20", 40000, 60, 500)
-    ignored = [L2() / IP(src="10.60.0.1", dst="10.60.0.2") / UDP(sport=9, dport=9) / Raw(b"z" * 20)] * 25
-    pcap = os.path.join(workdir, "session.pcap")
-    wrpcap(pcap, frames + ignored)
+def _sensor_xdp_replay(netns, workdir, rules, conf, pcap):
+    """The sensor on the receiving namespace's interface with AF_XDP, one worker and its metrics endpoint; PCAP
+    replayed into it. Returns the metrics after the replay and the sensor's stderr; skips when the sensor did
+    not attach the XDP program."""
     port = 19000 + random.randrange(1000)
     proc = subprocess.Popen(["ip", "netns", "exec", netns.rx, SENSOR, "-i", netns.rx_if, "--capture", "af-xdp",
                              "--workers", "1", "-S", rules, "-c", conf, "-l", workdir, "-k", "none",
@@ -492,6 +481,25 @@ def test_sensor_xdp_tenants_metrics_and_stream_bypass(netns, workdir):
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
+    return m, err
+
+
+def test_sensor_xdp_tenants_metrics_and_stream_bypass(netns, workdir):
+    """The sensor itself under XDP: kernel tenant counters in /metrics, and a TCP flow past the stream depth
+    bypassed in the kernel (its later segments never reach user space)."""
+    if not _sensor_supports_live():
+        pytest.skip(f"{SENSOR} with -i/--capture not built")
+    rules = os.path.join(REPO, "rules", "yunshao-cloud.rules")
+    conf = os.path.join(workdir, "sensor.yaml")
+    with open(conf, "w") as f:
+        f.write("stream:\n  reassembly:\n    depth: 2kb\n"
+                "tenants:\n  - {id: 105, name: hooli, cidr: [10.50.0.0/16]}\n"
+                "  - {id: 106, name: quiet, cidr: [10.60.0.0/16], policy: ignore}\n")
+    frames = tcp_session("10.50.1.10", "10.50.1.20", 40000, 60, 500)
+    ignored = [L2() / IP(src="10.60.0.1", dst="10.60.0.2") / UDP(sport=9, dport=9) / Raw(b"z" * 20)] * 25
+    pcap = os.path.join(workdir, "session.pcap")
+    wrpcap(pcap, frames + ignored)
+    m, err = _sensor_xdp_replay(netns, workdir, rules, conf, pcap)
 
     def xdp(counter, tenant):
         return m.get(f'yunshao_xdp_{counter}_total{{tenant_id="{tenant}",tenant="{ {105: "hooli", 106: "quiet"}[tenant] }"}}', 0)
@@ -536,22 +544,7 @@ def test_sensor_sampling_not_applied_twice(netns, workdir):
               Raw(b"ys-sample-probe") for i in range(flows)]
     pcap = os.path.join(workdir, "flows.pcap")
     wrpcap(pcap, frames)
-    port = 19000 + random.randrange(1000)
-    proc = subprocess.Popen(["ip", "netns", "exec", netns.rx, SENSOR, "-i", netns.rx_if, "--capture", "af-xdp",
-                             "--workers", "1", "-S", rules, "-c", conf, "-l", workdir, "-k", "none",
-                             "--metrics", f"127.0.0.1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(2.0)
-        assert proc.poll() is None, proc.stderr.read()
-        if not any(k.startswith("yunshao_xdp_attached") for k in _metrics(netns, port)):
-            pytest.skip("this sensor build does not load the XDP program")
-        netns.replay(pcap, pps=500)
-        time.sleep(1.0)
-        m = _metrics(netns, port)
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=30)
+    m, _ = _sensor_xdp_replay(netns, workdir, rules, conf, pcap)
     kept = m.get('yunshao_xdp_redirected_total{tenant_id="107",tenant="few"}', 0)
     assert m.get('yunshao_xdp_sampled_out_total{tenant_id="107",tenant="few"}', 0) + kept == flows
     assert 0 < kept < flows / 2
