@@ -3,11 +3,7 @@
  * detection by structure, the UDP parser with EVE, and the TCP parser with
  * the input split into length-prefixed pieces at an input-chosen point.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "applayer_int.h"
+#include "fuzz_chunks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,9 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ys_app_dns_parser.parse(ctx, st, 0, data, (uint32_t)size, 0, 0, &in);
 			ys_app_dns_parser.parse(ctx, st, 1, data, (uint32_t)size, 0, 0, &in);
 		}
-		for (uint32_t i = 0; i < in.nbufs; i++)
-			if (in.bufs[i].len && in.bufs[i].data[in.bufs[i].len - 1] == 0xff)
-				in.nbufs = 0; /* touch the last byte of each buffer */
+		fuzz_sink += fuzz_touch(&in);
 		ev = json_object();
 		if (ev) {
 			ys_app_dns_parser.eve(st, 0, ev);
