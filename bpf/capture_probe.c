@@ -125,6 +125,33 @@ static int probe_parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+static int probe_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Seconds: a finite, non-negative number. */
+static int probe_parse_secs(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0 && v < 1e9))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* "LEFT=TENANT": split at '=', TENANT into *T; returns LEFT (in BUF). */
 static const char *probe_split(const char *arg, char *buf, size_t len, uint32_t *t)
 {
@@ -557,13 +584,16 @@ static int probe_parse_args(int argc, char **argv, struct probe_opts *o)
 			o->flows = true;
 			break;
 		case 'd':
-			o->duration = strtod(optarg, NULL);
+			if (probe_parse_secs(optarg, &o->duration))
+				return -EINVAL;
 			break;
 		case 'I':
-			o->idle = strtod(optarg, NULL);
+			if (probe_parse_secs(optarg, &o->idle))
+				return -EINVAL;
 			break;
 		case 'c':
-			o->count = strtoull(optarg, NULL, 10);
+			if (probe_parse_u64(optarg, &o->count))
+				return -EINVAL;
 			break;
 		case 'o':
 			o->pcap_out = optarg;
