@@ -8,6 +8,9 @@
  *
  * Buffers only point into memory owned by the producer; they stay valid until
  * the next packet of the same worker. Detection never writes through them.
+ *
+ * Threading: a struct ys_inspect belongs to one worker and is refilled for
+ * each of its packets; the name tables below are constant and shared.
  */
 #ifndef YS_APPLAYER_BUF_H
 #define YS_APPLAYER_BUF_H
