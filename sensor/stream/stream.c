@@ -483,14 +483,21 @@ static void skip_gap(struct ys_stream_ctx *ctx, struct ys_flow *f, int dir, uint
 	drain(ctx, f, dir);
 }
 
+/* End direction DIR, once: this packet's delivery carries YS_STREAM_EOF. */
+static void dir_end(struct ys_stream_ctx *ctx, struct ys_stream_flow *sf, int dir)
+{
+	if (!sf->d[dir].eof) {
+		sf->d[dir].eof = true;
+		ctx->ob[dir].flags |= YS_STREAM_EOF;
+	}
+}
+
 static void check_eof(struct ys_stream_ctx *ctx, struct ys_stream_flow *sf, int dir)
 {
 	struct ys_stream_dir *d = &sf->d[dir];
 
-	if (d->fin && !d->eof && seq_leq(d->fin_seq, d->next)) {
-		d->eof = true;
-		ctx->ob[dir].flags |= YS_STREAM_EOF;
-	}
+	if (d->fin && seq_leq(d->fin_seq, d->next))
+		dir_end(ctx, sf, dir);
 	if (sf->d[0].eof && sf->d[1].eof)
 		sf->state = YS_SS_CLOSED;
 }
@@ -697,10 +704,7 @@ int ys_stream_handle(struct ys_stream_ctx *ctx, struct ys_packet *pkt, struct ys
 	if (pkt->tcp_flags & TH_RST) {
 		/* Whatever was in order is already delivered; both directions end here. */
 		for (int i = 0; i < 2; i++) {
-			if (!sf->d[i].eof) {
-				sf->d[i].eof = true;
-				ctx->ob[i].flags |= YS_STREAM_EOF;
-			}
+			dir_end(ctx, sf, i);
 			dir_free_segs(ctx, &sf->d[i]);
 		}
 		sf->state = YS_SS_CLOSED;
@@ -744,20 +748,13 @@ int ys_stream_flush_flow(struct ys_stream_ctx *ctx, struct ys_flow *f, struct ys
 		sf->flushed = true;
 		return 0;
 	}
-	for (int i = 0; i < 2; i++) {
-		if (sf->d[i].segs) {
+	for (int i = 0; i < 2; i++)
+		if (sf->d[i].segs)
 			skip_gap(ctx, f, i, sf->d[i].segs->seq);
-			continue;
-		}
-	}
 	if (!sf->d[0].segs && !sf->d[1].segs && ctx->ob[0].len == 0 && ctx->ob[1].len == 0) {
 		/* Nothing left: signal the end of both directions once. */
-		for (int i = 0; i < 2; i++) {
-			if (!sf->d[i].eof) {
-				sf->d[i].eof = true;
-				ctx->ob[i].flags |= YS_STREAM_EOF;
-			}
-		}
+		dir_end(ctx, sf, 0);
+		dir_end(ctx, sf, 1);
 		sf->flushed = true;
 	}
 	return out_end(ctx, f, in);
