@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "fuzz_packets.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,7 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ys_decode_params prm = { .frag_memcap = 64 * 1024, .frag_timeout_sec = 30 };
 	struct ys_decoder *dec;
+	const uint8_t *p;
 	uint64_t ts = 1000000;
+	size_t len;
 	int link;
 
 	if (size < 1)
@@ -70,19 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	data++;
 	size--;
-	while (size) {
-		size_t len;
-
-		if (size >= 2 && (size_t)((data[0] << 8) | data[1]) <= size - 2) {
-			len = (size_t)((data[0] << 8) | data[1]);
-			data += 2;
-			size -= 2;
-		} else {
-			len = size;
-		}
-		ys_fuzz_one(dec, data, len, link, ts);
-		data += len;
-		size -= len;
+	while (ys_fuzz_next_packet(&data, &size, &p, &len)) {
+		ys_fuzz_one(dec, p, len, link, ts);
 		ts += 7000000;
 	}
 	ys_decoder_free(dec);

@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for the ys_flow table, fed by ys_decode. Input as fuzz_decode: byte 0
  * picks the link type (low 4 bits) and the tenant spread (bits 4-5); then
- * packets as [2-byte length][bytes]. Each decoded packet goes through
- * ys_flow_handle() on a table with room for only 8 flows and short timeouts,
+ * packets as [2-byte length][bytes] (tests/fuzz/decode/fuzz_packets.h). Each
+ * decoded packet goes through ys_flow_handle() on a table with room for only
+ * 8 flows and short timeouts,
  * so reclaim, refusal, expiry, port reuse and the LRU lists are all exercised;
  * the table is swept with ys_flow_timeout() as packet time advances. The
  * invariants checked after every packet: a packet with a flow has exactly one
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../decode/fuzz_packets.h"
 #include "decode.h"
 #include "flow.h"
 
@@ -61,7 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				     .release_user = &st };
 	struct ys_decoder *dec;
 	struct ys_flow_table *ft;
+	const uint8_t *p;
 	uint64_t ts = 1000000;
+	size_t len;
 	unsigned spread;
 	int link;
 
@@ -76,19 +80,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	data++;
 	size--;
-	for (unsigned n = 0; size; n++) {
+	for (unsigned n = 0; ys_fuzz_next_packet(&data, &size, &p, &len); n++) {
 		struct ys_packet pkt;
-		size_t len;
 
-		if (size >= 2 && (size_t)((data[0] << 8) | data[1]) <= size - 2) {
-			len = (size_t)((data[0] << 8) | data[1]);
-			data += 2;
-			size -= 2;
-		} else {
-			len = size;
-		}
 		memset(&pkt, 0, sizeof(pkt));
-		pkt.data = data;
+		pkt.data = p;
 		pkt.caplen = pkt.wirelen = (uint32_t)len;
 		pkt.linktype = link;
 		pkt.ts_usec = ts;
@@ -108,8 +104,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (st.visited != fs->active || fs->active > 8 || fs->memuse > fp.memcap)
 				abort();
 		}
-		data += len;
-		size -= len;
 		/* Packet time moves by 0..3 s, driven by the length. */
 		ts += (uint64_t)(len & 3) * 1000000u;
 		if ((n & 7) == 7)
