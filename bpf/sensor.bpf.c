@@ -7,8 +7,9 @@
  *
  * Order per frame: parse (Ethernet, 2 VLAN tags, IPv4/IPv6, UDP, VXLAN/GENEVE
  * and the inner frame) -> tenant (VNI, VLAN pair then the outer tag, longest
- * CIDR of inner src/dst; as sensor/tenant/tenant.c) -> policy ignore -> bypass map -> policy sample (1/N flows by
- * a direction-independent flow hash, so a flow is kept or skipped whole) ->
+ * CIDR of inner src/dst; as sensor/tenant/tenant.c) -> policy ignore -> bypass
+ * map -> policy sample (1/N flows by a direction-independent flow hash, so a
+ * flow is kept or skipped whole) ->
  * redirect to xsks_map[rx_queue] (XDP_PASS when no socket is bound there, so
  * AF_PACKET and libpcap capture still see the frame).
  *

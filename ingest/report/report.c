@@ -503,7 +503,8 @@ static int ys_collect_alarms(struct ys_store *st, const struct ys_report_params 
 		return -ENOMEM;
 	json_object_set_new(ev, "alarms", al);
 
-	/* Incidents active in the period: they began before its end and were last seen after its start. */
+	/* Incidents active in the period: they began before its end and were last
+	 * seen after its start. */
 	memset(&q, 0, sizeof(q));
 	ys_rq_int(&q, "SELECT level, COUNT(*) FROM incidents WHERE first_seen < ?", p->to);
 	ys_rq_int(&q, " AND last_seen >= ?", p->from);

@@ -624,7 +624,8 @@ static void present(struct ys_http_state *s, struct ys_inspect *in)
 	}
 }
 
-/* At the end of a direction, bodies (and headers) that never completed are presented as they are. */
+/* At the end of a direction, bodies (and headers) that never completed are
+ * presented as they are. */
 static void finish_bodies(struct ys_http_state *s, int side)
 {
 	htp_list_t *l = txs_of(s);
@@ -715,7 +716,8 @@ static int http_parse(struct ys_applayer_ctx *ctx, void *st, int dir, const uint
 				struct ys_dbuf p = s->pending;
 
 				s->pending = (struct ys_dbuf){ 0 };
-				/* Held request bytes are not this call's data: no switch from them. */
+				/* Held request bytes are not this call's data: no switch
+				 * from them. */
 				rc = feed_req(s, &tv, p.p, p.len) < 0 ? -1 : 0;
 				ys_dbuf_free(&p);
 			}
