@@ -79,9 +79,15 @@ java_bin() {
 }
 
 # The jars plus our compiled admin helper; "complete" is written last, so an
-# interrupted fetch is redone rather than half-used.
+# interrupted fetch is redone rather than half-used. The helper is compiled into a
+# directory named after its source's hash: the cache is shared by every checkout
+# on the machine, and an older checkout must not replace a newer helper (or the
+# reverse) under another's feet.
 fetch() {
-	if [ -f "$cache/complete" ] && [ "$cache/classes/YsKafkaAdmin.class" -nt "$here/YsKafkaAdmin.java" ]; then
+	local h tmpc
+	h=$(sha1sum "$here/YsKafkaAdmin.java" | cut -c1-12)
+	classes=$cache/classes-$h
+	if [ -f "$cache/complete" ] && [ -f "$classes/YsKafkaAdmin.class" ]; then
 		return 0
 	fi
 	command -v mvn >/dev/null || die "mvn not found (deploy/deps-debian.sh installs maven)"
@@ -101,12 +107,15 @@ fetch() {
 		fi
 		ls "$cache/libs"/kafka_2.13-"$version".jar >/dev/null 2>&1 ||
 			die "kafka_2.13-$version.jar missing after mvn"
+		touch "$cache/complete"
 	fi
-	rm -rf "$cache/classes"
-	mkdir -p "$cache/classes"
-	javac -nowarn -cp "$cache/libs/*" -d "$cache/classes" "$here/YsKafkaAdmin.java" ||
-		die "javac YsKafkaAdmin.java failed"
-	touch "$cache/complete"
+	if [ ! -f "$classes/YsKafkaAdmin.class" ]; then
+		tmpc=$(mktemp -d "$cache/classes-tmp.XXXXXX")
+		javac -nowarn -cp "$cache/libs/*" -d "$tmpc" "$here/YsKafkaAdmin.java" ||
+			die "javac YsKafkaAdmin.java failed"
+		# rename is atomic; a concurrent start that won the race already has it
+		mv -T "$tmpc" "$classes" 2>/dev/null || rm -rf "$tmpc"
+	fi
 }
 
 pid_alive() {
@@ -254,7 +263,7 @@ start() {
 	fi
 	local specs=()
 	for t in "${TOPICS[@]}"; do specs+=("$t"); done
-	if ! "$java" -Xmx128m -cp "$cache/classes:$cache/libs/*" \
+	if ! "$java" -Xmx128m -cp "$classes:$cache/libs/*" \
 		-Dlog4j2.level=warn \
 		YsKafkaAdmin ready "$bootstrap" "$wait_s" "${specs[@]}" 2>"$dir/admin.log" >/dev/null; then
 		grep -v -e '^\[' -e '^\s' "$dir/admin.log" | tail -n 3 >&2 || true
@@ -297,7 +306,7 @@ status() {
 
 topics() {
 	fetch
-	"$(java_bin)" -Xmx128m -cp "$cache/classes:$cache/libs/*" -Dlog4j2.level=warn \
+	"$(java_bin)" -Xmx128m -cp "$classes:$cache/libs/*" -Dlog4j2.level=warn \
 		YsKafkaAdmin list "$bootstrap" 2>/dev/null
 }
 
