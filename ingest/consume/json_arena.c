@@ -48,6 +48,8 @@ struct ys_json_arena {
 };
 
 static struct ys_json_arena *_Atomic ys_ja_slots[YS_JA_SLOTS];
+/* slots ever used: every jansson free scans only these (usually two) */
+static _Atomic size_t ys_ja_nslots;
 static _Thread_local struct ys_json_arena *ys_ja_cur;
 static pthread_once_t ys_ja_once = PTHREAD_ONCE_INIT;
 
@@ -72,10 +74,11 @@ static void *ys_ja_malloc(size_t n)
 static void ys_ja_free(void *p)
 {
 	const char *c = p;
+	size_t n = atomic_load_explicit(&ys_ja_nslots, memory_order_acquire);
 
 	if (!p)
 		return;
-	for (size_t i = 0; i < YS_JA_SLOTS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct ys_json_arena *a =
 			atomic_load_explicit(&ys_ja_slots[i], memory_order_acquire);
 
@@ -120,6 +123,10 @@ struct ys_json_arena *ys_json_arena_new(size_t cap)
 		goto out_free_base;
 	}
 	a->slot = i;
+	/* raise the high-water mark after the slot is set (a racing free scans no further) */
+	for (size_t hw = atomic_load(&ys_ja_nslots); hw < i + 1;)
+		if (atomic_compare_exchange_weak(&ys_ja_nslots, &hw, i + 1))
+			break;
 	return a;
 
 out_free_base:
