@@ -855,16 +855,40 @@ static int ys_fire(struct ys_corr_engine *eng, size_t ri, struct ys_corr_group *
 	return ret;
 }
 
+/* The entry of alert EV: its time, id, interned tenant and signature, addresses. */
+static int ys_entry_fill(struct ys_corr_engine *eng, const json_t *ev, int64_t ts,
+			 const char *event_id, struct ys_corr_entry *e)
+{
+	const char *sa = json_string_value(json_object_get(ev, "src_ip"));
+	const char *da = json_string_value(json_object_get(ev, "dest_ip"));
+	const char *sig =
+		json_string_value(json_object_get(json_object_get(ev, "alert"), "signature"));
+
+	memset(e, 0, sizeof(*e));
+	e->ts = ts;
+	e->tenant = ys_tenant_intern(eng, json_string_value(json_object_get(ev, "tenant")));
+	if (!e->tenant)
+		return -ENOMEM;
+	/* a full table leaves the signature out of the incident, nothing else */
+	e->sig = sig ? ys_intern(&eng->sigs, sig) : NULL;
+	snprintf(e->event_id, sizeof(e->event_id), "%s", event_id ? event_id : "");
+	snprintf(e->src, sizeof(e->src), "%s", sa ? sa : "");
+	snprintf(e->dst, sizeof(e->dst), "%s", da ? da : "");
+	return 0;
+}
+
 int ys_corr_feed(struct ys_corr_engine *eng, enum ys_corr_stream stream, const json_t *ev,
 		 int64_t ts, const char *event_id)
 {
 	char key[YS_CORR_KEY_MAX];
+	struct ys_corr_entry base;
+	bool filled = false;
 	int counted = 0;
 
 	eng->stats.fed++;
 	for (size_t ri = 0; ri < eng->rs->n; ri++) {
 		const struct ys_corr_rule *r = &eng->rs->rules[ri];
-		struct ys_corr_entry e = { .ts = ts };
+		struct ys_corr_entry e;
 		struct ys_corr_group *g;
 		unsigned mask = 0;
 		size_t keylen;
@@ -884,24 +908,14 @@ int ys_corr_feed(struct ys_corr_engine *eng, enum ys_corr_stream stream, const j
 		}
 		if (ys_group_key(r, ev, key, &keylen))
 			continue;
-		e.tenant = ys_tenant_intern(eng, json_string_value(json_object_get(ev, "tenant")));
-		if (!e.tenant)
-			return -ENOMEM;
-		snprintf(e.event_id, sizeof(e.event_id), "%s", event_id ? event_id : "");
-		{
-			const char *sa = json_string_value(json_object_get(ev, "src_ip"));
-			const char *da = json_string_value(json_object_get(ev, "dest_ip"));
-
-			snprintf(e.src, sizeof(e.src), "%s", sa ? sa : "");
-			snprintf(e.dst, sizeof(e.dst), "%s", da ? da : "");
+		/* what an incident lists about the alert: read once, whatever rules match */
+		if (!filled) {
+			ret = ys_entry_fill(eng, ev, ts, event_id, &base);
+			if (ret)
+				return ret;
+			filled = true;
 		}
-		{
-			const char *sig = json_string_value(
-				json_object_get(json_object_get(ev, "alert"), "signature"));
-
-			/* a full table leaves the signature out of the incident, nothing else */
-			e.sig = sig ? ys_intern(&eng->sigs, sig) : NULL;
-		}
+		e = base;
 		if (r->type == YS_CORR_VALUE_COUNT) {
 			char buf[32];
 			const char *v = ys_corr_field(ev, r->field, buf, sizeof(buf));
