@@ -196,37 +196,32 @@ static void build_side(struct ys_http_side *sd, int side, const bstr *line, htp_
 	}
 	rc |= put(b, "\r\n", 2);
 	sd->pc[P_NAMES].len = b->len - sd->pc[P_NAMES].off;
+	/* The start holds every header line; the per-line buffers (at most
+	 * YS_HTTP_HDR_PIECES) are those lines without their CRLF, not copies. */
+	if (n && !sd->hdr)
+		sd->hdr = calloc(n < YS_HTTP_HDR_PIECES ? n : YS_HTTP_HDR_PIECES, sizeof(*sd->hdr));
+	sd->nhdr = 0;
 	sd->pc[P_START].off = b->len;
 	rc |= put_bstr(b, line);
 	rc |= put(b, "\r\n", 2);
 	for (size_t i = 0; i < n; i++) {
 		htp_header_t *h = htp_table_get_index(headers, i, NULL);
+		uint32_t off = b->len;
 
 		if (!h)
 			continue;
 		rc |= put_bstr(b, h->name);
 		rc |= put(b, ": ", 2);
 		rc |= put_bstr(b, h->value);
+		if (sd->hdr && sd->nhdr < YS_HTTP_HDR_PIECES) {
+			sd->hdr[sd->nhdr].off = off;
+			sd->hdr[sd->nhdr].len = b->len - off;
+			sd->nhdr++;
+		}
 		rc |= put(b, "\r\n", 2);
 	}
 	rc |= put(b, "\r\n", 2);
 	sd->pc[P_START].len = b->len - sd->pc[P_START].off;
-	if (n && !sd->hdr)
-		sd->hdr = calloc(n < YS_HTTP_HDR_PIECES ? n : YS_HTTP_HDR_PIECES, sizeof(*sd->hdr));
-	sd->nhdr = 0;
-	for (size_t i = 0; sd->hdr && i < n && sd->nhdr < YS_HTTP_HDR_PIECES; i++) {
-		htp_header_t *h = htp_table_get_index(headers, i, NULL);
-		struct piece *pc = &sd->hdr[sd->nhdr];
-
-		if (!h)
-			continue;
-		pc->off = b->len;
-		rc |= put_bstr(b, h->name);
-		rc |= put(b, ": ", 2);
-		rc |= put_bstr(b, h->value);
-		pc->len = b->len - pc->off;
-		sd->nhdr++;
-	}
 	if (rc) {
 		memset(sd->pc, 0, sizeof(sd->pc)); /* out of memory: no built buffers */
 		sd->nhdr = 0;
