@@ -380,6 +380,18 @@ static bool ys_jf_word(struct ys_jf *j, const char *w, size_t n)
 	return true;
 }
 
+/* Out of line: its 4 KB scratch must not sit in every frame of the recursion. */
+static __attribute__((noinline)) json_t *ys_jf_string_value(struct ys_jf *j)
+{
+	char scratch[YS_JF_SCRATCH];
+	const char *s;
+	size_t len;
+
+	if (ys_jf_string(j, scratch, sizeof(scratch), &s, &len))
+		return NULL;
+	return json_stringn_nocheck(s, len);
+}
+
 static json_t *ys_jf_value(struct ys_jf *j)
 {
 	json_t *v = NULL;
@@ -397,17 +409,9 @@ static json_t *ys_jf_value(struct ys_jf *j)
 		v = j->p[-1] == '{' ? ys_jf_object(j) : ys_jf_array(j);
 		j->depth--;
 		return v;
-	case '"': {
-		/* only the string's own scratch: a value never outlives this frame */
-		char scratch[YS_JF_SCRATCH];
-		const char *s;
-		size_t len;
-
+	case '"':
 		j->p++;
-		if (ys_jf_string(j, scratch, sizeof(scratch), &s, &len))
-			return NULL;
-		return json_stringn_nocheck(s, len);
-	}
+		return ys_jf_string_value(j);
 	case 't':
 		return ys_jf_word(j, "true", 4) ? json_true() : NULL;
 	case 'f':

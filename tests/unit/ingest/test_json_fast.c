@@ -153,6 +153,32 @@ static void test_refuses_what_jansson_refuses(void **state)
 	assert_null(ys_json_fast_parse("[\"a\0b\"]", 7));
 }
 
+/* Nesting within the fast parser's depth is parsed; deeper is left to jansson (which takes it). */
+static void test_depth(void **state)
+{
+	char doc[2 * 200 + 1];
+
+	for (int d = 1; d <= 200; d += 199) {
+		memset(doc, '[', (size_t)d);
+		memset(doc + d, ']', (size_t)d);
+		doc[2 * d] = '\0';
+		assert_int_equal(agree(doc, (size_t)(2 * d)), d <= 64);
+	}
+	/* a string value longer than the escape scratch, with escapes: jansson's */
+	{
+		size_t n = 10000;
+		char *big = malloc(n + 8);
+
+		assert_non_null(big);
+		memcpy(big, "[\"", 2);
+		for (size_t i = 2; i < n; i += 2)
+			memcpy(big + i, "\\n", 2);
+		memcpy(big + n, "\"]", 3);
+		assert_false(agree(big, n + 2));
+		free(big);
+	}
+}
+
 static uint64_t rnd(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -219,6 +245,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepts_ordinary),
 		cmocka_unit_test(test_refuses_what_jansson_refuses),
+		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_mutations_agree),
 	};
 
