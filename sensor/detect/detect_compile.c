@@ -113,6 +113,9 @@ void ys_detect_groups_free(struct ys_detect_engine *eng)
 	free(eng->app_nofp);
 	eng->app_nofp = NULL;
 	eng->napp_nofp = 0;
+	free(eng->addr_sets);
+	eng->addr_sets = NULL;
+	eng->naddr_sets = 0;
 	hs_free_scratch(eng->proto_scratch);
 	eng->proto_scratch = NULL;
 }
@@ -476,6 +479,73 @@ out:
 	return rc;
 }
 
+/* ---- distinct address sets ---- */
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t addr_set_hash(const struct ys_addr_set *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint32_t hdr[3] = { s->any, s->npos, s->nneg };
+
+	h = fnv1a(h, hdr, sizeof(hdr));
+	if (s->npos)
+		h = fnv1a(h, s->pos, s->npos * sizeof(*s->pos));
+	if (s->nneg)
+		h = fnv1a(h, s->neg, s->nneg * sizeof(*s->neg));
+	return h;
+}
+
+/* Same ranges in the same (normalised) order: byte-equal sets. Sets written
+ * differently that happen to be equal stay distinct, which costs a lookup,
+ * never a wrong answer. */
+static bool addr_set_same(const struct ys_addr_set *a, const struct ys_addr_set *b)
+{
+	return a->any == b->any && a->npos == b->npos && a->nneg == b->nneg &&
+	       (!a->npos || memcmp(a->pos, b->pos, a->npos * sizeof(*a->pos)) == 0) &&
+	       (!a->nneg || memcmp(a->neg, b->neg, a->nneg * sizeof(*a->neg)) == 0);
+}
+
+/* Give every rule's src and dst the index of its distinct set. */
+static int addr_sets_build(struct ys_detect_engine *eng)
+{
+	uint32_t cap = 16, *slot;
+
+	while (cap < 4 * (uint64_t)eng->nsigs + 2)
+		cap *= 2;
+	slot = calloc(cap, sizeof(*slot)); /* set index + 1; 0: free */
+	eng->addr_sets = calloc(2 * (size_t)eng->nsigs + 1, sizeof(*eng->addr_sets));
+	if (!slot || !eng->addr_sets) {
+		free(slot);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < eng->nsigs; i++) {
+		struct ys_sig *s = eng->sigs[i];
+		for (int k = 0; k < 2; k++) {
+			const struct ys_addr_set *set = k ? &s->dst : &s->src;
+			uint32_t h = (uint32_t)addr_set_hash(set) & (cap - 1);
+			while (slot[h] && !addr_set_same(eng->addr_sets[slot[h] - 1], set))
+				h = (h + 1) & (cap - 1);
+			if (!slot[h]) {
+				eng->addr_sets[eng->naddr_sets++] = set;
+				slot[h] = eng->naddr_sets;
+			}
+			if (k)
+				s->dst_set = slot[h] - 1;
+			else
+				s->src_set = slot[h] - 1;
+		}
+	}
+	free(slot);
+	return 0;
+}
+
 int ys_detect_groups_build(struct ys_detect_engine *eng)
 {
 	int rc = 0;
@@ -483,6 +553,9 @@ int ys_detect_groups_build(struct ys_detect_engine *eng)
 
 	if (!v)
 		return -ENOMEM;
+	rc = addr_sets_build(eng);
+	if (rc < 0)
+		goto out;
 	for (int pc = 0; pc < YS_PC_COUNT; pc++)
 		for (int d = 0; d < 2; d++) {
 			rc = build_pc_dir(eng, pc, d);

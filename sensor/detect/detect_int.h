@@ -317,6 +317,9 @@ struct ys_sig {
 	uint8_t flow; /* YS_FLOW_* */
 	struct ys_addr_set src, dst;
 	struct ys_port_set sp, dp;
+	/* After compile: src/dst as indexes of the engine's distinct address
+	 * sets, so that a packet matches each distinct set once (see addr_sets) */
+	uint32_t src_set, dst_set;
 
 	struct ys_pm *pms;
 	uint32_t npms;
@@ -409,6 +412,12 @@ struct ys_detect_engine {
 	uint32_t napp_nofp;
 	ys_detect_scan_hook_fn scan_hook; /* benchmark only */
 	void *scan_hook_user;
+	/* The distinct address sets of all rules (pointers to the first rule's
+	 * copy): ET rules use a handful ($HOME_NET, $EXTERNAL_NET, any ...), so
+	 * the per-packet result of each is computed once per packet, not once
+	 * per candidate rule. */
+	const struct ys_addr_set **addr_sets;
+	uint32_t naddr_sets;
 	bool has_iponly;	 /* some rules are IP-only: flows need state for them */
 	uint32_t stream_overlap; /* longest fast pattern - 1: stream bytes rescanned */
 
@@ -434,6 +443,9 @@ struct ys_match_state {
 	uint32_t xcap;
 };
 
+/* First occurrence of N in H (nocase: ASCII case-insensitive), or NULL. */
+const uint8_t *ys_find(const uint8_t *h, uint32_t hlen, const uint8_t *n, uint32_t nlen,
+		       bool nocase);
 /* Run a buffer match list against DATA. */
 bool ys_sm_list_match(const struct ys_sig *s, const struct ys_sm *sms, uint32_t n,
 		      const uint8_t *data, uint32_t len, struct ys_match_state *st);

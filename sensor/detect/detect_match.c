@@ -14,45 +14,12 @@
  */
 #include "detect_int.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include <netinet/in.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-
-static const uint8_t *find_nocase(const uint8_t *h, uint32_t hlen, const uint8_t *n, uint32_t nlen)
-{
-	if (nlen == 0 || hlen < nlen)
-		return NULL;
-	uint8_t f0 = (uint8_t)tolower(n[0]), f1 = (uint8_t)toupper(n[0]);
-	const uint8_t *end = h + hlen - nlen;
-	for (const uint8_t *p = h; p <= end; p++) {
-		if (f0 == f1) {
-			/* first byte has no case: let memchr skip ahead */
-			p = memchr(p, f0, (size_t)(end - p) + 1);
-			if (!p)
-				return NULL;
-		} else if (*p != f0 && *p != f1) {
-			continue;
-		}
-		uint32_t i = 1;
-		while (i < nlen && tolower(p[i]) == tolower(n[i]))
-			i++;
-		if (i == nlen)
-			return p;
-	}
-	return NULL;
-}
-
-static const uint8_t *find(const uint8_t *h, uint32_t hlen, const uint8_t *n, uint32_t nlen,
-			   bool nocase)
-{
-	if (nocase)
-		return find_nocase(h, hlen, n, nlen);
-	return memmem(h, hlen, n, nlen);
-}
 
 static inline int64_t val_get(const struct ys_val *v, const struct ys_match_state *st)
 {
@@ -163,8 +130,8 @@ static int match_content(const struct ys_sm *sms, uint32_t i, uint32_t n, const 
 	for (;;) {
 		const uint8_t *hit = NULL;
 		if (start >= 0 && end - start >= (int64_t)plen)
-			hit = find(d + start, (uint32_t)(end - start), sm->u.c.pat, plen,
-				   (sm->flags & YS_CF_NOCASE) != 0);
+			hit = ys_find(d + start, (uint32_t)(end - start), sm->u.c.pat, plen,
+				      (sm->flags & YS_CF_NOCASE) != 0);
 		if (neg) {
 			if (hit)
 				return 0;

@@ -47,6 +47,10 @@ struct ys_detect_ctx {
 	struct ys_thr_table *thr;
 	uint32_t *stamp;
 	uint32_t gen;
+	/* Per distinct address set (eng->addr_sets): the packet (gen) whose
+	 * results set_res holds; set_res bits: ADDR_SRC_KNOWN, ADDR_SRC_IN ... */
+	uint32_t *set_gen;
+	uint8_t *set_res;
 	uint32_t *cand;
 	uint32_t ncand;
 	struct pending *alerts;
@@ -76,9 +80,12 @@ struct ys_detect_ctx *ys_detect_ctx_new(struct ys_detect_engine *eng)
 	ctx->stamp = calloc(eng->nsigs + 1, sizeof(*ctx->stamp));
 	ctx->cand = calloc(eng->nsigs + 1, sizeof(*ctx->cand));
 	ctx->alerts = calloc(eng->nsigs + 1, sizeof(*ctx->alerts));
+	ctx->set_gen = calloc(eng->naddr_sets + 1, sizeof(*ctx->set_gen));
+	ctx->set_res = calloc(eng->naddr_sets + 1, sizeof(*ctx->set_res));
 	ctx->xcap = 65536;
 	ctx->xbuf = malloc(ctx->xcap);
-	if (!ctx->xbuf || !ctx->md || !ctx->thr || !ctx->stamp || !ctx->cand || !ctx->alerts)
+	if (!ctx->xbuf || !ctx->md || !ctx->thr || !ctx->stamp || !ctx->cand || !ctx->alerts ||
+	    !ctx->set_gen || !ctx->set_res)
 		goto out_free;
 	return ctx;
 out_free:
@@ -97,6 +104,8 @@ void ys_detect_ctx_free(struct ys_detect_ctx *ctx)
 	free(ctx->stamp);
 	free(ctx->cand);
 	free(ctx->alerts);
+	free(ctx->set_gen);
+	free(ctx->set_res);
 	free(ctx->xbuf);
 	free(ctx);
 }
@@ -144,6 +153,22 @@ static int u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Candidates into evaluation order. Most packets have a few: insertion sort
+ * (inline compares, no call per comparison) beats qsort there. */
+static void cand_sort(uint32_t *v, uint32_t n)
+{
+	if (n > 32) {
+		qsort(v, n, sizeof(*v), u32_cmp);
+		return;
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		uint32_t x = v[i], j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 static enum ys_pclass pkt_pclass(const struct ys_packet *pkt)
 {
 	switch (pkt->proto) {
@@ -160,7 +185,31 @@ static enum ys_pclass pkt_pclass(const struct ys_packet *pkt)
 	}
 }
 
-static bool header_match(const struct ys_sig *s, const struct ys_packet *pkt)
+#define ADDR_SRC_KNOWN (1u << 0)
+#define ADDR_SRC_IN    (1u << 1)
+#define ADDR_DST_KNOWN (1u << 2)
+#define ADDR_DST_IN    (1u << 3)
+
+/* Does distinct address set SET hold the packet's source (DST false) or
+ * destination address? Computed once per packet and set. */
+static bool addr_in_set(struct ys_detect_ctx *ctx, uint32_t set, const struct ys_packet *pkt,
+			bool dst)
+{
+	uint8_t known = dst ? ADDR_DST_KNOWN : ADDR_SRC_KNOWN, in = dst ? ADDR_DST_IN : ADDR_SRC_IN;
+
+	if (ctx->set_gen[set] != ctx->gen) {
+		ctx->set_gen[set] = ctx->gen;
+		ctx->set_res[set] = 0;
+	}
+	if (!(ctx->set_res[set] & known)) {
+		bool m = ys_addr_set_match(ctx->eng->addr_sets[set], dst ? &pkt->dst : &pkt->src);
+		ctx->set_res[set] |= known | (m ? in : 0);
+	}
+	return (ctx->set_res[set] & in) != 0;
+}
+
+static bool header_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
+			 const struct ys_packet *pkt)
 {
 	bool ports = pkt->proto == IPPROTO_TCP || pkt->proto == IPPROTO_UDP ||
 		     pkt->proto == IPPROTO_SCTP;
@@ -171,15 +220,16 @@ static bool header_match(const struct ys_sig *s, const struct ys_packet *pkt)
 		return false;
 	if (!ports && (!s->sp.any || !s->dp.any))
 		return false;
-	if (ys_addr_set_match(&s->src, &pkt->src) && ys_addr_set_match(&s->dst, &pkt->dst) &&
-	    (!ports ||
-	     (ys_port_set_match(&s->sp, pkt->sport) && ys_port_set_match(&s->dp, pkt->dport))))
+	/* ports first: cheaper than addresses, and "any" on most rules */
+	if ((!ports ||
+	     (ys_port_set_match(&s->sp, pkt->sport) && ys_port_set_match(&s->dp, pkt->dport))) &&
+	    addr_in_set(ctx, s->src_set, pkt, false) && addr_in_set(ctx, s->dst_set, pkt, true))
 		return true;
 	if (s->flags & YS_SIG_F_BIDIR)
-		return ys_addr_set_match(&s->src, &pkt->dst) &&
-		       ys_addr_set_match(&s->dst, &pkt->src) &&
-		       (!ports || (ys_port_set_match(&s->sp, pkt->dport) &&
-				   ys_port_set_match(&s->dp, pkt->sport)));
+		return (!ports || (ys_port_set_match(&s->sp, pkt->dport) &&
+				   ys_port_set_match(&s->dp, pkt->sport))) &&
+		       addr_in_set(ctx, s->src_set, pkt, true) &&
+		       addr_in_set(ctx, s->dst_set, pkt, false);
 	return false;
 }
 
@@ -209,7 +259,7 @@ static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 
 	if (!(s->pclass_mask & (1u << pkt_pclass(pkt))))
 		return false;
-	if (!flow_match(s, pkt) || !header_match(s, pkt))
+	if (!flow_match(s, pkt) || !header_match(ctx, s, pkt))
 		return false;
 	if (s->app_proto != YS_APP_UNKNOWN) {
 		bool same = in && in->app_proto == s->app_proto;
@@ -350,6 +400,7 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 	}
 	if (++ctx->gen == 0) {
 		memset(ctx->stamp, 0, (eng->nsigs + 1) * sizeof(*ctx->stamp));
+		memset(ctx->set_gen, 0, (eng->naddr_sets + 1) * sizeof(*ctx->set_gen));
 		ctx->gen = 1;
 	}
 	ctx->ncand = 0;
@@ -420,8 +471,7 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 	}
 	if (ctx->ncand == 0)
 		return 0;
-	if (ctx->ncand > 1)
-		qsort(ctx->cand, ctx->ncand, sizeof(*ctx->cand), u32_cmp);
+	cand_sort(ctx->cand, ctx->ncand);
 
 	for (uint32_t c = 0; c < ctx->ncand; c++) {
 		const struct ys_sig *s = eng->sigs[ctx->cand[c]];

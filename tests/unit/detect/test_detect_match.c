@@ -424,6 +424,74 @@ static void test_packet_alert_max(void **state)
 	env_free(&e);
 }
 
+/* Rules share address sets (one result per set and packet): the same set as
+ * source in one rule and destination in another, bidirectional rules, and
+ * negated sets must each see the right address. */
+static void test_shared_address_sets(void **state)
+{
+	struct t_env e;
+	struct ys_packet p;
+	env_init(&e, "alert tcp [10.0.0.0/24] any -> any any (content:\"x\"; sid:1;)\n"
+		     "alert tcp any any -> [10.0.0.0/24] any (content:\"x\"; sid:2;)\n"
+		     "alert tcp [10.0.0.0/24] any -> [10.0.0.0/24] any (content:\"x\"; sid:3;)\n"
+		     "alert tcp [10.0.0.0/24] any <> ![10.0.0.0/24] any (content:\"x\"; sid:4;)\n"
+		     "alert tcp ![10.0.0.0/24] any -> [10.0.0.0/24] 80 (content:\"x\"; sid:5;)\n");
+	assert_int_equal(e.eng->sigs[0]->src_set, e.eng->sigs[1]->dst_set);
+	/* inside -> outside */
+	mkpkt(&p, IPPROTO_TCP, "10.0.0.1", 1234, "192.0.2.1", 80, "x", 1);
+	run(&e, &p, NULL);
+	assert_true(fired(&e, 1));
+	assert_false(fired(&e, 2));
+	assert_false(fired(&e, 3));
+	assert_true(fired(&e, 4));
+	assert_false(fired(&e, 5));
+	/* outside -> inside: the bidirectional rule matches the other way round */
+	mkpkt(&p, IPPROTO_TCP, "192.0.2.1", 1234, "10.0.0.1", 80, "x", 1);
+	run(&e, &p, NULL);
+	assert_false(fired(&e, 1));
+	assert_true(fired(&e, 2));
+	assert_false(fired(&e, 3));
+	assert_true(fired(&e, 4));
+	assert_true(fired(&e, 5));
+	/* inside -> inside */
+	mkpkt(&p, IPPROTO_TCP, "10.0.0.1", 1234, "10.0.0.2", 81, "x", 1);
+	run(&e, &p, NULL);
+	assert_true(fired(&e, 1));
+	assert_true(fired(&e, 2));
+	assert_true(fired(&e, 3));
+	assert_false(fired(&e, 4));
+	assert_false(fired(&e, 5));
+	env_free(&e);
+}
+
+/* Many candidates on one packet (more than the insertion sort takes) still
+ * alert in evaluation order. */
+static void test_many_candidates_order(void **state)
+{
+	struct t_env e;
+	char rules[8192];
+	size_t o = 0;
+	for (int i = 1; i <= 40; i++)
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o,
+				      "alert tcp any any -> any any (content:\"k%02d\"; "
+				      "priority:%d; sid:%d;)\n",
+				      41 - i, i % 3 + 1, i);
+	env_init(&e, rules);
+	/* patterns in reverse order of the rules: Hyperscan reports k01 (sid 40) first */
+	char pay[200];
+	o = 0;
+	for (int i = 1; i <= 40; i++)
+		o += (size_t)snprintf(pay + o, sizeof(pay) - o, "k%02d", i);
+	TCP_PAY(&e, pay);
+	assert_int_equal(e.n, 15);
+	/* priority 1 first (sids 3, 6, 9 ...), load order within a priority */
+	for (unsigned i = 0; i < 13; i++)
+		assert_int_equal(e.sids[i], 3 * (i + 1));
+	assert_int_equal(e.sids[13], 1);
+	assert_int_equal(e.sids[14], 4);
+	env_free(&e);
+}
+
 static void test_app_buffers(void **state)
 {
 	struct t_env e;
@@ -533,6 +601,8 @@ int main(void)
 		cmocka_unit_test(test_app_buffers),
 		cmocka_unit_test(test_iponly_once_per_direction),
 		cmocka_unit_test(test_packet_alert_max),
+		cmocka_unit_test(test_shared_address_sets),
+		cmocka_unit_test(test_many_candidates_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
