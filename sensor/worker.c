@@ -237,7 +237,8 @@ static void ys_worker_packet(struct ys_worker *w, const struct ys_frame *fr)
 	uint16_t dirf;
 	int r;
 
-	memset(pkt, 0, offsetof(struct ys_packet, reasm_buf));
+	/* The decoder resets every field from decode_error on; clear only the capture inputs. */
+	memset(pkt, 0, offsetof(struct ys_packet, decode_error));
 	pkt->data = fr->data;
 	pkt->caplen = fr->caplen;
 	pkt->wirelen = fr->wirelen;
@@ -263,8 +264,7 @@ static void ys_worker_packet(struct ys_worker *w, const struct ys_frame *fr)
 	if (r < 0)
 		return; /* malformed (counted by the decoder) or a fragment held for reassembly */
 
-	pkt->tenant_id = ys_tenant_classify(w->p.tenants, pkt);
-	t = ys_tenant_get(w->p.tenants, pkt->tenant_id);
+	t = ys_tenant_lookup(w->p.tenants, pkt, &pkt->tenant_id);
 	if (t && t->policy == YS_TENANT_IGNORE) {
 		w->st.ignored_tenant++;
 		return;
