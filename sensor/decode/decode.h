@@ -211,9 +211,6 @@ struct ys_packet {
 	/* Set by later stages. */
 	uint32_t tenant_id;
 	struct ys_flow *flow;
-
-	/* Backing store for a reassembled datagram; owned by the decoder. */
-	uint8_t *reasm_buf;
 };
 
 struct ys_decode_stats {

@@ -109,7 +109,6 @@ int ys_dec_ipv4(struct ys_decoder *dec, struct ys_packet *pkt, const uint8_t *p,
 	if (rc)
 		return rc;
 	pkt->flags = (pkt->flags & ~YS_PKT_IPV4_FRAGMENT) | YS_PKT_IPV4_FRAG_REASSEMBLED;
-	pkt->reasm_buf = buf;
 	/* The datagram carries the first fragment's header, whose length (options)
 	 * may differ from the fragment that completed it. */
 	hlen = (buf[0] & 0x0f) * 4u;

@@ -70,7 +70,6 @@ static int ys_dec_ipv6_frag(struct ys_decoder *dec, struct ys_packet *pkt, const
 	if (rc)
 		return rc;
 	pkt->flags = (pkt->flags & ~YS_PKT_IPV4_FRAGMENT) | YS_PKT_IPV4_FRAG_REASSEMBLED;
-	pkt->reasm_buf = buf;
 	pkt->l3 = buf;
 	pkt->l3_len = blen;
 	/* The datagram may start with more extension headers, even another fragment
