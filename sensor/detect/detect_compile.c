@@ -113,9 +113,14 @@ void ys_detect_groups_free(struct ys_detect_engine *eng)
 	free(eng->app_nofp);
 	eng->app_nofp = NULL;
 	eng->napp_nofp = 0;
+	free(eng->pre);
+	eng->pre = NULL;
 	free(eng->addr_sets);
 	eng->addr_sets = NULL;
 	eng->naddr_sets = 0;
+	free(eng->port_sets);
+	eng->port_sets = NULL;
+	eng->nport_sets = 0;
 	hs_free_scratch(eng->proto_scratch);
 	eng->proto_scratch = NULL;
 }
@@ -479,7 +484,7 @@ out:
 	return rc;
 }
 
-/* ---- distinct address sets ---- */
+/* ---- distinct address and port sets, per-rule prefilter fields ---- */
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -489,12 +494,12 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-static uint64_t addr_set_hash(const struct ys_addr_set *s)
+static uint64_t addr_set_hash(const void *set)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	const struct ys_addr_set *s = set;
 	uint32_t hdr[3] = { s->any, s->npos, s->nneg };
+	uint64_t h = fnv1a(0xcbf29ce484222325ull, hdr, sizeof(hdr));
 
-	h = fnv1a(h, hdr, sizeof(hdr));
 	if (s->npos)
 		h = fnv1a(h, s->pos, s->npos * sizeof(*s->pos));
 	if (s->nneg)
@@ -505,45 +510,101 @@ static uint64_t addr_set_hash(const struct ys_addr_set *s)
 /* Same ranges in the same (normalised) order: byte-equal sets. Sets written
  * differently that happen to be equal stay distinct, which costs a lookup,
  * never a wrong answer. */
-static bool addr_set_same(const struct ys_addr_set *a, const struct ys_addr_set *b)
+static bool addr_set_same(const void *x, const void *y)
 {
+	const struct ys_addr_set *a = x, *b = y;
 	return a->any == b->any && a->npos == b->npos && a->nneg == b->nneg &&
 	       (!a->npos || memcmp(a->pos, b->pos, a->npos * sizeof(*a->pos)) == 0) &&
 	       (!a->nneg || memcmp(a->neg, b->neg, a->nneg * sizeof(*a->neg)) == 0);
 }
 
-/* Give every rule's src and dst the index of its distinct set. */
-static int addr_sets_build(struct ys_detect_engine *eng)
+static uint64_t port_set_hash(const void *set)
 {
-	uint32_t cap = 16, *slot;
+	const struct ys_port_set *s = set;
+	uint32_t hdr[3] = { s->any, s->npos, s->nneg };
+	uint64_t h = fnv1a(0xcbf29ce484222325ull, hdr, sizeof(hdr));
+
+	if (s->npos)
+		h = fnv1a(h, s->pos, s->npos * sizeof(*s->pos));
+	if (s->nneg)
+		h = fnv1a(h, s->neg, s->nneg * sizeof(*s->neg));
+	return h;
+}
+
+static bool port_set_same(const void *x, const void *y)
+{
+	const struct ys_port_set *a = x, *b = y;
+	return a->any == b->any && a->npos == b->npos && a->nneg == b->nneg &&
+	       (!a->npos || memcmp(a->pos, b->pos, a->npos * sizeof(*a->pos)) == 0) &&
+	       (!a->nneg || memcmp(a->neg, b->neg, a->nneg * sizeof(*a->neg)) == 0);
+}
+
+/* Open-addressing set of distinct sets; sets[] is the caller's output. */
+struct set_intern {
+	uint32_t *slot; /* index in sets + 1; 0: free */
+	uint32_t mask;
+	const void **sets;
+	uint32_t n;
+	uint64_t (*hash)(const void *);
+	bool (*same)(const void *, const void *);
+};
+
+static uint32_t set_intern(struct set_intern *t, const void *set)
+{
+	uint32_t h = (uint32_t)t->hash(set) & t->mask;
+
+	while (t->slot[h] && !t->same(t->sets[t->slot[h] - 1], set))
+		h = (h + 1) & t->mask;
+	if (!t->slot[h]) {
+		t->sets[t->n++] = set;
+		t->slot[h] = t->n;
+	}
+	return t->slot[h] - 1;
+}
+
+/* Fill eng->pre, eng->addr_sets and eng->port_sets. */
+static int sig_pre_build(struct ys_detect_engine *eng)
+{
+	uint32_t cap = 16;
+	int rc = 0;
 
 	while (cap < 4 * (uint64_t)eng->nsigs + 2)
 		cap *= 2;
-	slot = calloc(cap, sizeof(*slot)); /* set index + 1; 0: free */
+	struct set_intern at = { .mask = cap - 1, .hash = addr_set_hash, .same = addr_set_same };
+	struct set_intern pt = { .mask = cap - 1, .hash = port_set_hash, .same = port_set_same };
+	at.slot = calloc(cap, sizeof(*at.slot));
+	pt.slot = calloc(cap, sizeof(*pt.slot));
 	eng->addr_sets = calloc(2 * (size_t)eng->nsigs + 1, sizeof(*eng->addr_sets));
-	if (!slot || !eng->addr_sets) {
-		free(slot);
-		return -ENOMEM;
+	eng->port_sets = calloc(2 * (size_t)eng->nsigs + 1, sizeof(*eng->port_sets));
+	eng->pre = calloc((size_t)eng->nsigs + 1, sizeof(*eng->pre));
+	if (!at.slot || !pt.slot || !eng->addr_sets || !eng->port_sets || !eng->pre) {
+		rc = -ENOMEM;
+		goto out;
 	}
+	at.sets = (const void **)eng->addr_sets;
+	pt.sets = (const void **)eng->port_sets;
 	for (uint32_t i = 0; i < eng->nsigs; i++) {
-		struct ys_sig *s = eng->sigs[i];
-		for (int k = 0; k < 2; k++) {
-			const struct ys_addr_set *set = k ? &s->dst : &s->src;
-			uint32_t h = (uint32_t)addr_set_hash(set) & (cap - 1);
-			while (slot[h] && !addr_set_same(eng->addr_sets[slot[h] - 1], set))
-				h = (h + 1) & (cap - 1);
-			if (!slot[h]) {
-				eng->addr_sets[eng->naddr_sets++] = set;
-				slot[h] = eng->naddr_sets;
-			}
-			if (k)
-				s->dst_set = slot[h] - 1;
-			else
-				s->src_set = slot[h] - 1;
-		}
+		const struct ys_sig *s = eng->sigs[i];
+		struct ys_sig_pre *p = &eng->pre[i];
+
+		p->flags = s->flags;
+		p->src_set = s->src.any ? YS_SET_ANY : set_intern(&at, &s->src);
+		p->dst_set = s->dst.any ? YS_SET_ANY : set_intern(&at, &s->dst);
+		p->sp_set = s->sp.any ? YS_SET_ANY : set_intern(&pt, &s->sp);
+		p->dp_set = s->dp.any ? YS_SET_ANY : set_intern(&pt, &s->dp);
+		p->app_proto = s->app_proto;
+		p->app_proto_neg = s->app_proto_neg;
+		p->pclass_mask = s->pclass_mask;
+		p->flow = s->flow;
+		p->ports_any = s->sp.any && s->dp.any;
+		p->has_flowvar = s->nfbs || s->nfis;
 	}
-	free(slot);
-	return 0;
+	eng->naddr_sets = at.n;
+	eng->nport_sets = pt.n;
+out:
+	free(at.slot);
+	free(pt.slot);
+	return rc;
 }
 
 int ys_detect_groups_build(struct ys_detect_engine *eng)
@@ -553,7 +614,7 @@ int ys_detect_groups_build(struct ys_detect_engine *eng)
 
 	if (!v)
 		return -ENOMEM;
-	rc = addr_sets_build(eng);
+	rc = sig_pre_build(eng);
 	if (rc < 0)
 		goto out;
 	for (int pc = 0; pc < YS_PC_COUNT; pc++)

@@ -317,9 +317,6 @@ struct ys_sig {
 	uint8_t flow; /* YS_FLOW_* */
 	struct ys_addr_set src, dst;
 	struct ys_port_set sp, dp;
-	/* After compile: src/dst as indexes of the engine's distinct address
-	 * sets, so that a packet matches each distinct set once (see addr_sets) */
-	uint32_t src_set, dst_set;
 
 	struct ys_pm *pms;
 	uint32_t npms;
@@ -351,6 +348,29 @@ struct ys_sig {
 };
 
 /* ---- engine ---- */
+
+/*
+ * The fields of a rule that reject most candidates (protocol class, flow
+ * direction and state, addresses, ports, app protocol), copied at compile
+ * into one array indexed by rank: a rejected candidate costs a read of 32
+ * contiguous bytes instead of cache misses on its struct ys_sig. Addresses
+ * and ports are indexes of the engine's distinct sets (addr_sets,
+ * port_sets), whose per-packet results the ctx computes once per packet;
+ * YS_SET_ANY stands for "any", which needs no lookup.
+ */
+#define YS_SET_ANY UINT32_MAX
+
+struct ys_sig_pre {
+	uint32_t flags; /* YS_SIG_F_* */
+	uint32_t src_set, dst_set;
+	uint32_t sp_set, dp_set;
+	uint16_t app_proto;
+	uint8_t pclass_mask;
+	uint8_t flow;
+	bool app_proto_neg;
+	bool ports_any;	  /* both port sets are "any" */
+	bool has_flowvar; /* flowbits or flowint: needs the flow's detect state */
+};
 
 #define YS_PORT_GROUP_FULL 0x8000u
 
@@ -412,12 +432,16 @@ struct ys_detect_engine {
 	uint32_t napp_nofp;
 	ys_detect_scan_hook_fn scan_hook; /* benchmark only */
 	void *scan_hook_user;
-	/* The distinct address sets of all rules (pointers to the first rule's
-	 * copy): ET rules use a handful ($HOME_NET, $EXTERNAL_NET, any ...), so
-	 * the per-packet result of each is computed once per packet, not once
-	 * per candidate rule. */
+	/* Per rule (by rank), see struct ys_sig_pre. */
+	struct ys_sig_pre *pre;
+	/* The distinct address and port sets of all rules (pointers to the
+	 * first rule's copy): ET rules use a handful ($HOME_NET, $EXTERNAL_NET,
+	 * $HTTP_PORTS, any ...), so a packet is matched against each once, not
+	 * once per candidate rule. */
 	const struct ys_addr_set **addr_sets;
 	uint32_t naddr_sets;
+	const struct ys_port_set **port_sets;
+	uint32_t nport_sets;
 	bool has_iponly;	 /* some rules are IP-only: flows need state for them */
 	uint32_t stream_overlap; /* longest fast pattern - 1: stream bytes rescanned */
 

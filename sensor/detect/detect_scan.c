@@ -47,8 +47,9 @@ struct ys_detect_ctx {
 	struct ys_thr_table *thr;
 	uint32_t *stamp;
 	uint32_t gen;
-	/* Per distinct address set (eng->addr_sets): the packet (gen) whose
-	 * results set_res holds; set_res bits: ADDR_SRC_KNOWN, ADDR_SRC_IN ... */
+	/* Per distinct address set (eng->addr_sets), then per distinct port set
+	 * (eng->port_sets, from index naddr_sets): the packet (gen) whose results
+	 * set_res holds; set_res bits: SET_SRC_KNOWN, SET_SRC_IN ... */
 	uint32_t *set_gen;
 	uint8_t *set_res;
 	uint32_t *cand;
@@ -80,8 +81,8 @@ struct ys_detect_ctx *ys_detect_ctx_new(struct ys_detect_engine *eng)
 	ctx->stamp = calloc(eng->nsigs + 1, sizeof(*ctx->stamp));
 	ctx->cand = calloc(eng->nsigs + 1, sizeof(*ctx->cand));
 	ctx->alerts = calloc(eng->nsigs + 1, sizeof(*ctx->alerts));
-	ctx->set_gen = calloc(eng->naddr_sets + 1, sizeof(*ctx->set_gen));
-	ctx->set_res = calloc(eng->naddr_sets + 1, sizeof(*ctx->set_res));
+	ctx->set_gen = calloc(eng->naddr_sets + eng->nport_sets + 1, sizeof(*ctx->set_gen));
+	ctx->set_res = calloc(eng->naddr_sets + eng->nport_sets + 1, sizeof(*ctx->set_res));
 	ctx->xcap = 65536;
 	ctx->xbuf = malloc(ctx->xcap);
 	if (!ctx->xbuf || !ctx->md || !ctx->thr || !ctx->stamp || !ctx->cand || !ctx->alerts ||
@@ -185,57 +186,84 @@ static enum ys_pclass pkt_pclass(const struct ys_packet *pkt)
 	}
 }
 
-#define ADDR_SRC_KNOWN (1u << 0)
-#define ADDR_SRC_IN    (1u << 1)
-#define ADDR_DST_KNOWN (1u << 2)
-#define ADDR_DST_IN    (1u << 3)
+#define SET_SRC_KNOWN (1u << 0)
+#define SET_SRC_IN    (1u << 1)
+#define SET_DST_KNOWN (1u << 2)
+#define SET_DST_IN    (1u << 3)
+
+/* The cached bits of set slot I for this packet (reset on a new packet). */
+static inline uint8_t *set_bits(struct ys_detect_ctx *ctx, uint32_t i)
+{
+	if (ctx->set_gen[i] != ctx->gen) {
+		ctx->set_gen[i] = ctx->gen;
+		ctx->set_res[i] = 0;
+	}
+	return &ctx->set_res[i];
+}
 
 /* Does distinct address set SET hold the packet's source (DST false) or
  * destination address? Computed once per packet and set. */
-static bool addr_in_set(struct ys_detect_ctx *ctx, uint32_t set, const struct ys_packet *pkt,
-			bool dst)
+static inline bool addr_in_set(struct ys_detect_ctx *ctx, uint32_t set, const struct ys_packet *pkt,
+			       bool dst)
 {
-	uint8_t known = dst ? ADDR_DST_KNOWN : ADDR_SRC_KNOWN, in = dst ? ADDR_DST_IN : ADDR_SRC_IN;
+	uint8_t known = dst ? SET_DST_KNOWN : SET_SRC_KNOWN, in = dst ? SET_DST_IN : SET_SRC_IN;
+	uint8_t *r;
 
-	if (ctx->set_gen[set] != ctx->gen) {
-		ctx->set_gen[set] = ctx->gen;
-		ctx->set_res[set] = 0;
-	}
-	if (!(ctx->set_res[set] & known)) {
+	if (set == YS_SET_ANY)
+		return true;
+	r = set_bits(ctx, set);
+
+	if (!(*r & known)) {
 		bool m = ys_addr_set_match(ctx->eng->addr_sets[set], dst ? &pkt->dst : &pkt->src);
-		ctx->set_res[set] |= known | (m ? in : 0);
+		*r |= known | (m ? in : 0);
 	}
-	return (ctx->set_res[set] & in) != 0;
+	return (*r & in) != 0;
 }
 
-static bool header_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
+/* Same for distinct port set SET and the source or destination port. */
+static inline bool port_in_set(struct ys_detect_ctx *ctx, uint32_t set, const struct ys_packet *pkt,
+			       bool dst)
+{
+	uint8_t known = dst ? SET_DST_KNOWN : SET_SRC_KNOWN, in = dst ? SET_DST_IN : SET_SRC_IN;
+	uint8_t *r;
+
+	if (set == YS_SET_ANY)
+		return true;
+	r = set_bits(ctx, ctx->eng->naddr_sets + set);
+
+	if (!(*r & known)) {
+		bool m = ys_port_set_match(ctx->eng->port_sets[set], dst ? pkt->dport : pkt->sport);
+		*r |= known | (m ? in : 0);
+	}
+	return (*r & in) != 0;
+}
+
+static bool header_match(struct ys_detect_ctx *ctx, const struct ys_sig_pre *p,
 			 const struct ys_packet *pkt)
 {
 	bool ports = pkt->proto == IPPROTO_TCP || pkt->proto == IPPROTO_UDP ||
 		     pkt->proto == IPPROTO_SCTP;
 
-	if ((s->flags & YS_SIG_F_IPV4_ONLY) && pkt->ip_version != 4)
+	if ((p->flags & YS_SIG_F_IPV4_ONLY) && pkt->ip_version != 4)
 		return false;
-	if ((s->flags & YS_SIG_F_IPV6_ONLY) && pkt->ip_version != 6)
+	if ((p->flags & YS_SIG_F_IPV6_ONLY) && pkt->ip_version != 6)
 		return false;
-	if (!ports && (!s->sp.any || !s->dp.any))
+	if (!ports && !p->ports_any)
 		return false;
-	/* ports first: cheaper than addresses, and "any" on most rules */
 	if ((!ports ||
-	     (ys_port_set_match(&s->sp, pkt->sport) && ys_port_set_match(&s->dp, pkt->dport))) &&
-	    addr_in_set(ctx, s->src_set, pkt, false) && addr_in_set(ctx, s->dst_set, pkt, true))
+	     (port_in_set(ctx, p->sp_set, pkt, false) && port_in_set(ctx, p->dp_set, pkt, true))) &&
+	    addr_in_set(ctx, p->src_set, pkt, false) && addr_in_set(ctx, p->dst_set, pkt, true))
 		return true;
-	if (s->flags & YS_SIG_F_BIDIR)
-		return (!ports || (ys_port_set_match(&s->sp, pkt->dport) &&
-				   ys_port_set_match(&s->dp, pkt->sport))) &&
-		       addr_in_set(ctx, s->src_set, pkt, true) &&
-		       addr_in_set(ctx, s->dst_set, pkt, false);
+	if (p->flags & YS_SIG_F_BIDIR)
+		return (!ports || (port_in_set(ctx, p->sp_set, pkt, true) &&
+				   port_in_set(ctx, p->dp_set, pkt, false))) &&
+		       addr_in_set(ctx, p->src_set, pkt, true) &&
+		       addr_in_set(ctx, p->dst_set, pkt, false);
 	return false;
 }
 
-static bool flow_match(const struct ys_sig *s, const struct ys_packet *pkt)
+static bool flow_match(uint8_t f, const struct ys_packet *pkt)
 {
-	uint8_t f = s->flow;
 	if (!f || f == YS_FLOW_STATELESS)
 		return true;
 	if ((f & YS_FLOW_TO_SERVER) && !(pkt->flags & YS_PKT_TO_SERVER))
@@ -249,6 +277,23 @@ static bool flow_match(const struct ys_sig *s, const struct ys_packet *pkt)
 	return true;
 }
 
+/* The checks on a rule's prefilter fields alone (see struct ys_sig_pre). */
+static bool sig_pre_match(struct ys_detect_ctx *ctx, const struct ys_sig_pre *p,
+			  const struct ys_packet *pkt, enum ys_pclass pc,
+			  const struct ys_inspect *in)
+{
+	if (!(p->pclass_mask & (1u << pc)))
+		return false;
+	if (!flow_match(p->flow, pkt) || !header_match(ctx, p, pkt))
+		return false;
+	if (p->app_proto != YS_APP_UNKNOWN) {
+		bool same = in && in->app_proto == p->app_proto;
+		if (same == p->app_proto_neg)
+			return false;
+	}
+	return true;
+}
+
 /* Evaluate sig S fully. On a match fills the alert payload fields. */
 static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 		      const struct ys_packet *pkt, const struct ys_inspect *in,
@@ -257,15 +302,7 @@ static bool sig_match(struct ys_detect_ctx *ctx, const struct ys_sig *s,
 {
 	struct ys_match_state st;
 
-	if (!(s->pclass_mask & (1u << pkt_pclass(pkt))))
-		return false;
-	if (!flow_match(s, pkt) || !header_match(ctx, s, pkt))
-		return false;
-	if (s->app_proto != YS_APP_UNKNOWN) {
-		bool same = in && in->app_proto == s->app_proto;
-		if (same == s->app_proto_neg)
-			return false;
-	}
+	/* the caller checked the prefilter fields (sig_pre_match) */
 	for (uint32_t i = 0; i < s->npms; i++)
 		if (!ys_pm_match(&s->pms[i], pkt))
 			return false;
@@ -400,7 +437,8 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 	}
 	if (++ctx->gen == 0) {
 		memset(ctx->stamp, 0, (eng->nsigs + 1) * sizeof(*ctx->stamp));
-		memset(ctx->set_gen, 0, (eng->naddr_sets + 1) * sizeof(*ctx->set_gen));
+		memset(ctx->set_gen, 0,
+		       (eng->naddr_sets + eng->nport_sets + 1) * sizeof(*ctx->set_gen));
 		ctx->gen = 1;
 	}
 	ctx->ncand = 0;
@@ -474,13 +512,16 @@ unsigned ys_detect_inspect(struct ys_detect_ctx *ctx, struct ys_packet *pkt,
 	cand_sort(ctx->cand, ctx->ncand);
 
 	for (uint32_t c = 0; c < ctx->ncand; c++) {
-		const struct ys_sig *s = eng->sigs[ctx->cand[c]];
+		const struct ys_sig_pre *p = &eng->pre[ctx->cand[c]];
+		const struct ys_sig *s;
 		struct pending pa;
 
-		if (iponly_skip && (s->flags & YS_SIG_F_IPONLY))
+		if (iponly_skip && (p->flags & YS_SIG_F_IPONLY))
 			continue;
-
-		if ((s->nfbs || s->nfis) && !df && pkt->flow)
+		if (!sig_pre_match(ctx, p, pkt, pc, in))
+			continue;
+		s = eng->sigs[ctx->cand[c]];
+		if (p->has_flowvar && !df && pkt->flow)
 			df = ys_detect_flow_get(pkt->flow, eng);
 		if (!sig_match(ctx, s, pkt, in, stream, stream_mode, df, &pa))
 			continue;

@@ -436,7 +436,9 @@ static void test_shared_address_sets(void **state)
 		     "alert tcp [10.0.0.0/24] any -> [10.0.0.0/24] any (content:\"x\"; sid:3;)\n"
 		     "alert tcp [10.0.0.0/24] any <> ![10.0.0.0/24] any (content:\"x\"; sid:4;)\n"
 		     "alert tcp ![10.0.0.0/24] any -> [10.0.0.0/24] 80 (content:\"x\"; sid:5;)\n");
-	assert_int_equal(e.eng->sigs[0]->src_set, e.eng->sigs[1]->dst_set);
+	assert_int_equal(e.eng->pre[0].src_set, e.eng->pre[1].dst_set);
+	assert_int_equal(e.eng->naddr_sets,
+			 2); /* 10.0.0.0/24 and its negation ("any" needs none) */
 	/* inside -> outside */
 	mkpkt(&p, IPPROTO_TCP, "10.0.0.1", 1234, "192.0.2.1", 80, "x", 1);
 	run(&e, &p, NULL);
