@@ -647,21 +647,6 @@ int ys_detect_groups_build(struct ys_detect_engine *eng)
 		if (rc < 0)
 			goto out;
 	}
-	for (int d = 0; d < 2; d++) {
-		uint32_t n = 0;
-		for (uint32_t i = 0; i < eng->nsigs; i++) {
-			const struct ys_sig *s = eng->sigs[i];
-			if ((s->pclass_mask & (1u << YS_PC_TCP)) && sig_in_dir(s, d) &&
-			    s->fp_sm >= 0 && s->fp_buf == YS_BUF_PACKET &&
-			    ((s->flags & (YS_SIG_F_TCP_PKT | YS_SIG_F_REQ_PACKET)) ||
-			     (s->flow & YS_FLOW_NO_STREAM)))
-				v[n++] = i;
-		}
-		/* no nofp list: those rules are already in the port groups */
-		eng->pktonly_group[d] = n ? group_build(eng, v, n, YS_BUF_PACKET, false, &rc) : 0;
-		if (rc < 0)
-			goto out;
-	}
 	eng->napp_nofp = 0;
 	for (uint32_t i = 0; i < eng->nsigs; i++)
 		if (eng->sigs[i]->fp_sm < 0 && eng->sigs[i]->buf_mask)

@@ -311,6 +311,26 @@ test_addresses(void **state)
 	assert_false(ys_addr_set_match(&s, &a));
 	ys_addr_set_clear(&s);
 
+	/* ranges that differ only in the low 64 bits, beside an IPv4 one */
+	assert_int_equal(ys_addr_set_parse(v, "[2001:db8::1:0/112, 2001:db8::3:0/112, 10.0.0.0/8]",
+					   &s, err, sizeof(err)),
+			 0);
+	a = A("2001:db8::1:5");
+	assert_true(ys_addr_set_match(&s, &a));
+	a = A("2001:db8::3:ffff");
+	assert_true(ys_addr_set_match(&s, &a));
+	a = A("2001:db8::2:0");
+	assert_false(ys_addr_set_match(&s, &a));
+	a = A("2001:db8::ffff");
+	assert_false(ys_addr_set_match(&s, &a));
+	a = A("2001:db8:0:1::1:5");
+	assert_false(ys_addr_set_match(&s, &a));
+	a = A("10.255.255.255");
+	assert_true(ys_addr_set_match(&s, &a));
+	a = A("11.0.0.0");
+	assert_false(ys_addr_set_match(&s, &a));
+	ys_addr_set_clear(&s);
+
 	assert_true(ys_addr_set_parse(v, "[1.2.3.4", &s, err, sizeof(err)) < 0);
 	assert_true(ys_addr_set_parse(v, "!any", &s, err, sizeof(err)) < 0);
 	assert_true(ys_addr_set_parse(v, "1.2.3.4/33", &s, err, sizeof(err)) < 0);
