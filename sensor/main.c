@@ -903,6 +903,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < s->nworkers; i++)
 		if (s->threads[i].ret)
 			ret = 1;
+	/* Delivered before counted: stats.json then says what Kafka acknowledged. */
+	ys_output_flush(s->out, 30000);
 	ys_sensor_sum(s, &sum);
 	{
 		double elapsed = ys_mono_seconds() - s->t0;

@@ -228,13 +228,6 @@ struct ys_output *ys_output_new(const struct ys_output_params *params, char *err
 			snprintf(path, sizeof(path), "%s/%s",
 				 params->log_dir ? params->log_dir : ".", name);
 	}
-	if (eve_enabled) {
-		struct ys_file_sink *fs = ys_file_sink_new(path, append, err, errlen);
-
-		if (!fs)
-			goto out_free;
-		ys_output_add_sink(out, &ys_file_sink_ops, fs);
-	}
 	if (ys_conf_bool(conf, "outputs.kafka.enabled", false, &kafka_enabled, err, errlen))
 		goto out_free;
 	if (kafka_enabled) {
@@ -245,6 +238,15 @@ struct ys_output *ys_output_new(const struct ys_output_params *params, char *err
 			goto out_free;
 		ys_output_add_sink(out, &ys_sink_kafka_ops, ks);
 		out->kafka = ks;
+	}
+	/* After Kafka: an alert is in the write-ahead spool before it is in eve.json, so a
+	 * crash between the two writes never leaves a file line that Kafka will not get. */
+	if (eve_enabled) {
+		struct ys_file_sink *fs = ys_file_sink_new(path, append, err, errlen);
+
+		if (!fs)
+			goto out_free;
+		ys_output_add_sink(out, &ys_file_sink_ops, fs);
 	}
 	return out;
 
@@ -257,10 +259,9 @@ void ys_output_free(struct ys_output *out)
 {
 	if (!out)
 		return;
-	for (size_t i = 0; i < out->nsinks; i++) {
-		out->sinks[i].ops->flush(out->sinks[i].impl, 30000);
+	ys_output_flush(out, 30000);
+	for (size_t i = 0; i < out->nsinks; i++)
 		out->sinks[i].ops->free(out->sinks[i].impl);
-	}
 	free(out->tenant_alerts);
 	free(out);
 }
@@ -344,6 +345,12 @@ void ys_output_set_stats_fn(struct ys_output *out, ys_stats_json_fn fn, void *us
 {
 	if (out->kafka)
 		ys_sink_kafka_set_stats_fn(out->kafka, fn, user);
+}
+
+void ys_output_flush(struct ys_output *out, int timeout_ms)
+{
+	for (size_t i = 0; i < out->nsinks; i++)
+		out->sinks[i].ops->flush(out->sinks[i].impl, timeout_ms);
 }
 
 void ys_output_tick(struct ys_output *out, uint64_t now_usec)

@@ -63,6 +63,9 @@ uint64_t ys_output_tenant_alerts(struct ys_output *out, size_t tenant_index);
 typedef void (*ys_stats_json_fn)(void *user, json_t *obj);
 void ys_output_set_stats_fn(struct ys_output *out, ys_stats_json_fn fn, void *user);
 
+/* Deliver what every sink still holds (Kafka: wait for acknowledgements), at most TIMEOUT_MS. */
+void ys_output_flush(struct ys_output *out, int timeout_ms);
+
 /* Periodic work: Kafka polling, spool compaction, sensor-stats. Call from the main thread. */
 void ys_output_tick(struct ys_output *out, uint64_t now_usec);
 void ys_output_get_stats(struct ys_output *out, struct ys_output_stats *st);
