@@ -110,13 +110,14 @@ static void ys_summary(struct ys_buf *b, const char *name, const char *help,
 		       struct ys_delay_ring *r)
 {
 	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
+	double v[sizeof(qs) / sizeof(qs[0])];
 	uint64_t count;
 	double sum;
 
 	ys_bprintf(b, "# HELP %s %s\n# TYPE %s summary\n", name, help, name);
+	ys_delay_quantiles(r, qs, v, sizeof(qs) / sizeof(qs[0]));
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
-		ys_bprintf(b, "%s{quantile=\"%g\"} %.6f\n", name, qs[i],
-			   ys_delay_quantile(r, qs[i]));
+		ys_bprintf(b, "%s{quantile=\"%g\"} %.6f\n", name, qs[i], v[i]);
 	pthread_mutex_lock(&r->lock);
 	count = r->count;
 	sum = r->sum;

@@ -103,12 +103,14 @@ static int ys_cmp_float(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-double ys_delay_quantile(struct ys_delay_ring *r, double q)
+/* One copy and one sort for all of QS: a /metrics scrape asks for four quantiles of 65,536. */
+void ys_delay_quantiles(struct ys_delay_ring *r, const double *qs, double *out, size_t nq)
 {
 	float *copy;
-	size_t n, idx;
-	double v = 0;
+	size_t n;
 
+	for (size_t i = 0; i < nq; i++)
+		out[i] = 0;
 	pthread_mutex_lock(&r->lock);
 	n = r->n;
 	copy = n ? malloc(n * sizeof(*copy)) : NULL;
@@ -116,11 +118,21 @@ double ys_delay_quantile(struct ys_delay_ring *r, double q)
 		memcpy(copy, r->v, n * sizeof(*copy));
 	pthread_mutex_unlock(&r->lock);
 	if (!copy)
-		return 0;
+		return;
 	qsort(copy, n, sizeof(*copy), ys_cmp_float);
-	idx = (size_t)(q * (double)(n - 1) + 0.5);
-	v = copy[idx < n ? idx : n - 1];
+	for (size_t i = 0; i < nq; i++) {
+		size_t idx = (size_t)(qs[i] * (double)(n - 1) + 0.5);
+
+		out[i] = copy[idx < n ? idx : n - 1];
+	}
 	free(copy);
+}
+
+double ys_delay_quantile(struct ys_delay_ring *r, double q)
+{
+	double v;
+
+	ys_delay_quantiles(r, &q, &v, 1);
 	return v;
 }
 

@@ -90,6 +90,8 @@ void ys_ingest_metrics_destroy(struct ys_ingest_metrics *m);
 void ys_delay_observe(struct ys_delay_ring *r, double seconds);
 /* Quantile Q (0..1) of the samples in the ring; 0 when empty. */
 double ys_delay_quantile(struct ys_delay_ring *r, double q);
+/* OUT[i] = quantile QS[i] of the ring (0 when empty), from one sorted copy. */
+void ys_delay_quantiles(struct ys_delay_ring *r, const double *qs, double *out, size_t nq);
 
 struct ys_pipeline_conf {
 	size_t max_message_bytes; /* default 1 MiB */
