@@ -922,6 +922,8 @@ out_control:
 out_metrics:
 	ys_metrics_free(metrics);
 out_workers:
+	/* The heartbeat callback reads the workers: none after they are freed below. */
+	ys_output_set_stats_fn(s->out, NULL, NULL);
 	for (unsigned i = 0; i < started; i++)
 		ys_worker_free(s->threads[i].w);
 out_output:

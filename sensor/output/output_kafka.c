@@ -569,6 +569,10 @@ static void ys_sink_kafka_flush(void *sink, int timeout_ms)
 
 		nanosleep(&ts, NULL);
 	}
+	/* A last heartbeat with the final counters (what was delivered, what stays
+	 * spooled), so the central service does not keep the numbers of a tick ago. */
+	if (k->stats_interval_usec)
+		ys_sink_kafka_send_stats(k, ys_wall_usec());
 	/* sensor-stats are not spooled; give them the same chance (the thread
 	 * serves their delivery reports) */
 	for (int i = 0; i < 20; i++) {
