@@ -32,6 +32,7 @@ struct env {
 	int dead, incidents, by_source;
 	char reasons[16][256];
 	char last_incident[4096];
+	char last_by_source[4096];
 };
 
 static int64_t now_us(void)
@@ -53,7 +54,10 @@ static void on_dead(void *user, const struct ys_msg *m, const char *reason)
 
 static void on_by_source(void *user, const char *key, const char *json, size_t len)
 {
-	((struct env *)user)->by_source++;
+	struct env *e = user;
+
+	e->by_source++;
+	snprintf(e->last_by_source, sizeof(e->last_by_source), "%.*s", (int)len, json);
 }
 
 static void on_incident(void *user, const char *tenant, const char *json, size_t len)
@@ -279,6 +283,73 @@ static void test_private_sources_stay_local(void **state)
 	assert_int_equal(e->by_source, 2); /* only 8.8.8.8 and 2001:db8::5 */
 }
 
+#define YS_T_ALERT_FULL                                                                            \
+	"{\"timestamp\":\"%s\",\"event_type\":\"alert\",\"src_ip\":\"8.8.8.8\","                   \
+	"\"dest_ip\":\"10.0.0.5\",\"proto\":\"TCP\",\"tenant\":\"acme\",\"tenant_id\":3,"          \
+	"\"event_id\":\"%s\",\"alert\":{\"action\":\"allowed\",\"gid\":1,"                         \
+	"\"signature_id\":9100501,\"rev\":1,\"signature\":\"ET \\\"quoted\\\" \\/ "                \
+	"\\u00e9\","                                                                               \
+	"\"category\":\"Attempted Administrator Privilege Gain\",\"severity\":2,"                  \
+	"\"metadata\":{\"mlps\":[\"8.1.3.3a\",\"x\"],\"n\":[\"a\\\\tb\",\"\\u4e2d\"]}},"           \
+	"\"sensor\":{\"id\":\"s1\",\"rack\":\"r1\",\"host\":\"h1\"}}"
+/* no metadata: null */
+#define YS_T_ALERT_SPARSE                                                                          \
+	"{\"timestamp\":\"%s\",\"event_type\":\"alert\",\"src_ip\":\"2001:db8::5\",\"dest_ip\":"   \
+	"\"fd00::1\","                                                                             \
+	"\"proto\":\"UDP\",\"tenant\":\"globex\",\"tenant_id\":4,\"event_id\":\"%s\","             \
+	"\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":7,\"rev\":1,"                \
+	"\"signature\":\"s\",\"category\":\"c\",\"severity\":3},\"sensor\":{\"id\":\"s2\","        \
+	"\"rack\":\"r2\",\"host\":\"h2\"}}"
+
+/*
+ * The by-source summary is written straight from the parsed alert: it must be
+ * the text json_pack + json_dumps would give (null for an absent field, the
+ * escapes, nested metadata and sensor objects in their order).
+ */
+static void test_by_source_summary_text(void **state)
+{
+	struct env *e = *state;
+
+	for (int i = 0; i < 2; i++) {
+		char ts[YS_EVE_TS_LEN], id[YS_UUID_STR_LEN], msg[2048], *want;
+		json_t *ev, *alert, *sum;
+
+		ys_eve_timestamp((uint64_t)now_us(), ts);
+		ys_uuid7(id);
+		snprintf(msg, sizeof(msg), i == 0 ? YS_T_ALERT_FULL : YS_T_ALERT_SPARSE, ts, id);
+		ev = json_loads(msg, 0, NULL);
+		assert_non_null(ev);
+		alert = json_object_get(ev, "alert");
+		sum = json_pack(
+			"{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:{s:O?, s:O?, s:O?, s:O?,"
+			" s:O?, s:O?}}",
+			"event_id", json_object_get(ev, "event_id"), "timestamp",
+			json_object_get(ev, "timestamp"), "tenant", json_object_get(ev, "tenant"),
+			"tenant_id", json_object_get(ev, "tenant_id"), "src_ip",
+			json_object_get(ev, "src_ip"), "dest_ip", json_object_get(ev, "dest_ip"),
+			"sensor", json_object_get(ev, "sensor"), "alert", "signature_id",
+			json_object_get(alert, "signature_id"), "gid",
+			json_object_get(alert, "gid"), "signature",
+			json_object_get(alert, "signature"), "category",
+			json_object_get(alert, "category"), "severity",
+			json_object_get(alert, "severity"), "metadata",
+			json_object_get(alert, "metadata"));
+		assert_non_null(sum);
+		want = json_dumps(sum, JSON_COMPACT);
+		e->by_source = 0;
+		assert_int_equal(ys_pipeline_begin(e->pl), 0);
+		assert_int_equal(add(e, YS_MSG_ALERT, msg, strlen(msg)), 0);
+		assert_int_equal(ys_pipeline_commit(e->pl), 0);
+		if (e->dead)
+			fail_msg("dead letter: %s", e->reasons[0]);
+		assert_int_equal(e->by_source, 1);
+		assert_string_equal(e->last_by_source, want);
+		free(want);
+		json_decref(sum);
+		json_decref(ev);
+	}
+}
+
 static void test_sensor_heartbeats(void **state)
 {
 	struct env *e = *state;
@@ -322,6 +393,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_sources_stay_local, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_by_source_summary_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sensor_heartbeats, setup, teardown),
 	};
 
