@@ -207,6 +207,47 @@ static void test_bad_input(void **state)
 	free(bad_type);
 }
 
+/*
+ * A large call is parsed on two threads, each into its own JSON arena, and
+ * the arenas are reused by the next call: every alert is stored once, the
+ * malformed ones in the middle are dead-lettered, the replay is a no-op.
+ */
+static void test_many_on_two_threads(void **state)
+{
+	enum { N = 600 };
+	struct env *e = *state;
+	struct ys_msg *m = calloc(N, sizeof(*m));
+	char **msgs = calloc(N, sizeof(*msgs));
+	char id[YS_UUID_STR_LEN];
+	int64_t n;
+
+	assert_non_null(m);
+	assert_non_null(msgs);
+	for (int i = 0; i < N; i++) {
+		ys_uuid7(id);
+		msgs[i] = i % 100 == 50 ? strdup("{\"truncated\": ")
+					: alert_json(id, i % 2 ? "acme" : "globex", "6.6.6.6",
+						     "SSH brute force");
+		m[i] = (struct ys_msg){ .kind = YS_MSG_ALERT,
+					.payload = msgs[i],
+					.len = strlen(msgs[i]),
+					.topic = "t" };
+	}
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(ys_pipeline_begin(e->pl), 0);
+		assert_int_equal(ys_pipeline_add_many(e->pl, m, N), 0);
+		assert_int_equal(ys_pipeline_commit(e->pl), 0);
+		assert_int_equal(ys_store_count(e->st, "alerts", &n), 0);
+		assert_int_equal(n, N - N / 100);
+		assert_int_equal(e->dead, (round + 1) * (N / 100));
+	}
+	assert_int_equal(atomic_load(&e->m.duplicates), N - N / 100);
+	for (int i = 0; i < N; i++)
+		free(msgs[i]);
+	free(msgs);
+	free(m);
+}
+
 static void test_replay_and_rollback(void **state)
 {
 	struct env *e = *state;
@@ -393,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_sources_stay_local, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_on_two_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_by_source_summary_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sensor_heartbeats, setup, teardown),
 	};
