@@ -298,7 +298,7 @@ static json_t *ys_jf_object(struct ys_jf *j)
 	}
 	for (;;) {
 		const char *key;
-		size_t klen;
+		size_t klen, n;
 		json_t *v;
 
 		ys_jf_ws(j);
@@ -306,9 +306,6 @@ static json_t *ys_jf_object(struct ys_jf *j)
 			goto out_free_obj;
 		j->p++;
 		if (ys_jf_string(j, scratch, sizeof(scratch), &key, &klen))
-			goto out_free_obj;
-		/* a duplicate key is an error with JSON_REJECT_DUPLICATES */
-		if (json_object_getn(obj, key, klen))
 			goto out_free_obj;
 		ys_jf_ws(j);
 		if (j->p >= j->end || *j->p != ':')
@@ -318,7 +315,13 @@ static json_t *ys_jf_object(struct ys_jf *j)
 		v = ys_jf_value(j);
 		if (!v)
 			goto out_free_obj;
-		if (json_object_setn_new_nocheck(obj, key, klen, v))
+		/*
+		 * A duplicate key is an error with JSON_REJECT_DUPLICATES. Setting
+		 * replaces an existing key, so the size not growing tells it without
+		 * a second hash lookup per key.
+		 */
+		n = json_object_size(obj);
+		if (json_object_setn_new_nocheck(obj, key, klen, v) || json_object_size(obj) == n)
 			goto out_free_obj;
 		ys_jf_ws(j);
 		if (j->p >= j->end)
