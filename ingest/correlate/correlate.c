@@ -628,6 +628,12 @@ static bool ys_entries_have(const struct ys_corr_entry *v, size_t n, const struc
 	return false;
 }
 
+/* The live part of a value_count group's alerts (NULL before the first: no NULL + 0). */
+static struct ys_corr_entry *ys_group_alerts(struct ys_corr_group *g)
+{
+	return g->c ? g->c + g->c0 : NULL;
+}
+
 static void ys_group_forget_alerts(struct ys_corr_rstate *s, struct ys_corr_group *g)
 {
 	s->nentries -= g->nc;
@@ -648,7 +654,7 @@ static void ys_value_remember(struct ys_corr_engine *eng, struct ys_corr_rstate 
 			      const struct ys_corr_rule *r, struct ys_corr_group *g,
 			      const struct ys_corr_entry *e)
 {
-	struct ys_corr_entry *v = g->c + g->c0;
+	struct ys_corr_entry *v = ys_group_alerts(g);
 	size_t old, at;
 
 	if (ys_entries_have(v, g->nc, e))
@@ -831,7 +837,7 @@ static int ys_fire(struct ys_corr_engine *eng, size_t ri, struct ys_corr_group *
 			/* the latest per value, unless already among the alerts linked below */
 			if (list[i].ts < cur->ts - r->timespan ||
 			    list[i].ts > cur->ts + r->timespan ||
-			    ys_entries_have(g->c + g->c0, g->nc, &list[i]))
+			    ys_entries_have(ys_group_alerts(g), g->nc, &list[i]))
 				continue;
 		}
 		ret = ys_delta_add(eng, ri, g->key, &list[i], ev);
