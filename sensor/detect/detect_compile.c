@@ -121,6 +121,10 @@ void ys_detect_groups_free(struct ys_detect_engine *eng)
 	free(eng->port_sets);
 	eng->port_sets = NULL;
 	eng->nport_sets = 0;
+	free(eng->addr_pool);
+	eng->addr_pool = NULL;
+	free(eng->port_pool);
+	eng->port_pool = NULL;
 	hs_free_scratch(eng->proto_scratch);
 	eng->proto_scratch = NULL;
 }
@@ -562,6 +566,62 @@ static uint32_t set_intern(struct set_intern *t, const void *set)
 	return t->slot[h] - 1;
 }
 
+/* Copy the distinct address sets into eng->addr_sets, ranges into one pool. */
+static int addr_sets_pack(struct ys_detect_engine *eng, const struct ys_addr_set *const *v,
+			  uint32_t n)
+{
+	size_t nr = 0, o = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		nr += (size_t)v[i]->npos + v[i]->nneg;
+	eng->addr_sets = calloc(n + 1, sizeof(*eng->addr_sets));
+	eng->addr_pool = calloc(nr + 1, sizeof(*eng->addr_pool));
+	if (!eng->addr_sets || !eng->addr_pool)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct ys_addr_set *d = &eng->addr_sets[i];
+		*d = *v[i];
+		d->pos = eng->addr_pool + o;
+		if (v[i]->npos)
+			memcpy(d->pos, v[i]->pos, v[i]->npos * sizeof(*d->pos));
+		o += v[i]->npos;
+		d->neg = eng->addr_pool + o;
+		if (v[i]->nneg)
+			memcpy(d->neg, v[i]->neg, v[i]->nneg * sizeof(*d->neg));
+		o += v[i]->nneg;
+	}
+	eng->naddr_sets = n;
+	return 0;
+}
+
+/* Same for the port sets. */
+static int port_sets_pack(struct ys_detect_engine *eng, const struct ys_port_set *const *v,
+			  uint32_t n)
+{
+	size_t nr = 0, o = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		nr += (size_t)v[i]->npos + v[i]->nneg;
+	eng->port_sets = calloc(n + 1, sizeof(*eng->port_sets));
+	eng->port_pool = calloc(nr + 1, sizeof(*eng->port_pool));
+	if (!eng->port_sets || !eng->port_pool)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct ys_port_set *d = &eng->port_sets[i];
+		*d = *v[i];
+		d->pos = eng->port_pool + o;
+		if (v[i]->npos)
+			memcpy(d->pos, v[i]->pos, v[i]->npos * sizeof(*d->pos));
+		o += v[i]->npos;
+		d->neg = eng->port_pool + o;
+		if (v[i]->nneg)
+			memcpy(d->neg, v[i]->neg, v[i]->nneg * sizeof(*d->neg));
+		o += v[i]->nneg;
+	}
+	eng->nport_sets = n;
+	return 0;
+}
+
 /* Fill eng->pre, eng->addr_sets and eng->port_sets. */
 static int sig_pre_build(struct ys_detect_engine *eng)
 {
@@ -574,15 +634,13 @@ static int sig_pre_build(struct ys_detect_engine *eng)
 	struct set_intern pt = { .mask = cap - 1, .hash = port_set_hash, .same = port_set_same };
 	at.slot = calloc(cap, sizeof(*at.slot));
 	pt.slot = calloc(cap, sizeof(*pt.slot));
-	eng->addr_sets = calloc(2 * (size_t)eng->nsigs + 1, sizeof(*eng->addr_sets));
-	eng->port_sets = calloc(2 * (size_t)eng->nsigs + 1, sizeof(*eng->port_sets));
+	at.sets = calloc(2 * (size_t)eng->nsigs + 1, sizeof(*at.sets));
+	pt.sets = calloc(2 * (size_t)eng->nsigs + 1, sizeof(*pt.sets));
 	eng->pre = calloc((size_t)eng->nsigs + 1, sizeof(*eng->pre));
-	if (!at.slot || !pt.slot || !eng->addr_sets || !eng->port_sets || !eng->pre) {
+	if (!at.slot || !pt.slot || !at.sets || !pt.sets || !eng->pre) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	at.sets = (const void **)eng->addr_sets;
-	pt.sets = (const void **)eng->port_sets;
 	for (uint32_t i = 0; i < eng->nsigs; i++) {
 		const struct ys_sig *s = eng->sigs[i];
 		struct ys_sig_pre *p = &eng->pre[i];
@@ -599,11 +657,14 @@ static int sig_pre_build(struct ys_detect_engine *eng)
 		p->ports_any = s->sp.any && s->dp.any;
 		p->has_flowvar = s->nfbs || s->nfis;
 	}
-	eng->naddr_sets = at.n;
-	eng->nport_sets = pt.n;
+	rc = addr_sets_pack(eng, (const struct ys_addr_set *const *)at.sets, at.n);
+	if (rc == 0)
+		rc = port_sets_pack(eng, (const struct ys_port_set *const *)pt.sets, pt.n);
 out:
 	free(at.slot);
 	free(pt.slot);
+	free(at.sets);
+	free(pt.sets);
 	return rc;
 }
 

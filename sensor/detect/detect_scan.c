@@ -214,7 +214,7 @@ static inline bool addr_in_set(struct ys_detect_ctx *ctx, uint32_t set, const st
 	r = set_bits(ctx, set);
 
 	if (!(*r & known)) {
-		bool m = ys_addr_set_match(ctx->eng->addr_sets[set], dst ? &pkt->dst : &pkt->src);
+		bool m = ys_addr_set_match(&ctx->eng->addr_sets[set], dst ? &pkt->dst : &pkt->src);
 		*r |= known | (m ? in : 0);
 	}
 	return (*r & in) != 0;
@@ -232,7 +232,8 @@ static inline bool port_in_set(struct ys_detect_ctx *ctx, uint32_t set, const st
 	r = set_bits(ctx, ctx->eng->naddr_sets + set);
 
 	if (!(*r & known)) {
-		bool m = ys_port_set_match(ctx->eng->port_sets[set], dst ? pkt->dport : pkt->sport);
+		bool m =
+			ys_port_set_match(&ctx->eng->port_sets[set], dst ? pkt->dport : pkt->sport);
 		*r |= known | (m ? in : 0);
 	}
 	return (*r & in) != 0;
