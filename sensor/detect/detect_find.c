@@ -34,13 +34,13 @@ static bool same_nocase(const uint8_t *p, const uint8_t *n, uint32_t nlen)
 	return true;
 }
 
+#if defined(__SSE2__)
+
 /* Candidate test of one position (both modes): full comparison. */
 static inline bool same_at(const uint8_t *p, const uint8_t *n, uint32_t nlen, bool nocase)
 {
 	return nocase ? same_nocase(p, n, nlen) : memcmp(p, n, nlen) == 0;
 }
-
-#if defined(__SSE2__)
 
 /*
  * For a letter L in nocase mode, (b | 0x20) == lower(L) holds exactly for the
