@@ -40,14 +40,20 @@ struct ys_capture {
 	int wake_fd[2]; /* live: breakloop() writes here */
 	volatile sig_atomic_t stop;
 	uint64_t packets;
+	char *iobuf; /* file: stdio buffer of the capture file, freed after pcap_close() */
 };
+
+/* libpcap reads files through stdio's 4 KiB default: ~70,000 read(2)s for a 300 MB
+ * capture, 13% of a worker's time in the kernel. One MiB per read instead. */
+#define YS_PCAP_FILE_IOBUF (1u << 20)
 
 static void ys_capture_free(struct ys_capture *c)
 {
 	if (!c)
 		return;
 	if (c->pc)
-		pcap_close(c->pc);
+		pcap_close(c->pc); /* closes the FILE of a capture file too */
+	free(c->iobuf);
 	if (c->wake_fd[0] >= 0)
 		close(c->wake_fd[0]);
 	if (c->wake_fd[1] >= 0)
@@ -108,11 +114,21 @@ static struct ys_capture *ys_pcap_file_open(const struct ys_capture_params *p, u
 		errno = ENOMEM;
 		return NULL;
 	}
-	c->pc = pcap_open_offline_with_tstamp_precision(p->source, PCAP_TSTAMP_PRECISION_MICRO,
-							pcap_err);
+	FILE *fp = fopen(p->source, "rb");
+
+	if (!fp) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", p->source, strerror(-rc));
+		goto out_free;
+	}
+	c->iobuf = malloc(YS_PCAP_FILE_IOBUF);
+	if (c->iobuf)
+		setvbuf(fp, c->iobuf, _IOFBF, YS_PCAP_FILE_IOBUF);
+	c->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, pcap_err);
 	if (!c->pc) {
+		fclose(fp);
 		snprintf(err, errlen, "%s: %s", p->source, pcap_err);
-		rc = -ENOENT;
+		rc = -EINVAL;
 		goto out_free;
 	}
 	c->linktype = pcap_datalink(c->pc);
