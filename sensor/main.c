@@ -6,13 +6,13 @@
  * non-zero with a one-line reason.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,13 +195,6 @@ static void ys_on_signal(int sig)
 		ys_reload_requested = 1;
 	else
 		ys_stop_requested = 1;
-}
-
-/* Rule files: -S wins; otherwise rule-files from the config, relative to default-rule-path. */
-static struct ys_ruleset *ys_build_rules(const struct ys_opts *o, const struct ys_conf *conf,
-					 const struct ys_tenant_map *tenants)
-{
-	return ys_ruleset_build(o->rule_files, o->nrule_files, conf, tenants);
 }
 
 /* The global engine's statistics: what stats.json and /metrics report. */
@@ -604,7 +597,7 @@ static int ys_reload(struct ys_sensor *s)
 		return -EBUSY;
 	}
 	ys_notice("sensor", "reloading rules");
-	rs = ys_build_rules(s->o, s->conf, s->tenants);
+	rs = ys_ruleset_build(s->o->rule_files, s->o->nrule_files, s->conf, s->tenants);
 	if (rs && ys_rules_syntax_errors(rs)) {
 		/* At start-up a broken rule is skipped so the others run; on reload the running
 		 * set is known to be good, so a file with broken syntax does not replace it. */
@@ -731,7 +724,7 @@ int main(int argc, char **argv)
 		goto out_conf;
 	}
 	s->tenants = tenants;
-	rules = ys_build_rules(&o, conf, tenants);
+	rules = ys_ruleset_build(o.rule_files, o.nrule_files, conf, tenants);
 	if (!rules)
 		goto out_tenants;
 	atomic_store(&s->slot.set, rules);
