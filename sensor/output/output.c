@@ -168,10 +168,22 @@ static struct ys_file_sink *ys_file_sink_new(const char *path, bool append, char
 	fs->cap = YS_FILE_SINK_BUF;
 	if (!fs->path || !fs->buf)
 		goto out_free;
-	fs->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0640);
+	/* Read access too, to look at the last byte of a file we append to. */
+	fs->fd = open(path, O_CREAT | O_CLOEXEC | (append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC),
+		      0640);
 	if (fs->fd < 0) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		goto out_free;
+	}
+	if (append) {
+		/* A writer killed mid-write(2) can leave a torn last line; start ours on a line of
+		 * its own so that the torn one stays the only bad line. */
+		off_t end = lseek(fs->fd, 0, SEEK_END);
+		char last = '\n';
+
+		if (end > 0 && pread(fs->fd, &last, 1, end - 1) == 1 && last != '\n' &&
+		    write(fs->fd, "\n", 1) != 1)
+			fs->errors++;
 	}
 	pthread_mutex_init(&fs->lock, NULL);
 	return fs;

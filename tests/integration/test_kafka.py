@@ -131,7 +131,10 @@ def of_sensor(lines, sensor_id, keyed=False):
 
 
 def eve_lines(path):
-    return Path(path).read_text(encoding="utf-8").splitlines()
+    """The complete records of an eve.json: a record ends with its newline, and a writer
+    killed with SIGKILL in the middle of a write(2) may leave a torn last line."""
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return [line for line in text.split("\n")[:-1] if line]
 
 
 def event_ids(lines):
