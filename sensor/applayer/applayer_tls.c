@@ -587,6 +587,10 @@ static void parse_certificate(struct ys_applayer_ctx *ctx, struct ys_tls_state *
 {
 	uint32_t clen;
 
+	/* One chain per session is indexed and reported: the first. A second Certificate
+	 * message (renegotiation, or a hostile stream) must not replace it half-way. */
+	if (s->certs || (s->have & HAVE_CERT))
+		return;
 	if (len < 6 || rd24(b) + 3 > len)
 		return;
 	clen = rd24(b + 3);
